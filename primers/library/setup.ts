@@ -1,0 +1,44 @@
+import type { ModuleSetup } from "kck";
+
+const FIRST = ["Ada", "Jorge", "Chimamanda", "Haruki", "Olga", "Italo", "Toni", "Gabriel", "Wisława", "Naguib", "Ursula", "Orhan"];
+const LAST = ["Lindqvist", "Okafor", "Moreau", "Tanaka", "Silva", "Novak", "Rahman", "Costa", "Berg", "Ferrante"];
+const COUNTRIES = ["AR", "NG", "FR", "JP", "PL", "IT", "US", "CO", "EG", "TR", "SE", "BR"];
+const GENRES = ["novel", "poetry", "essay", "history", "science", "children"];
+const WORDS = ["River", "Night", "Garden", "Silence", "Empire", "Letters", "Harbor", "Winter", "Glass", "Orchard", "Mirror", "Road"];
+
+/** How many authors the demo seeds. */
+export const AUTHORS = 40;
+
+/**
+ * Creates the demo's source tables (authors, books) and seeds them once, deterministically, so
+ * every fresh start serves the same library.
+ */
+export const setup: ModuleSetup = async (db) => {
+  await db.query(`
+    create table if not exists authors (
+      id integer primary key, name text not null, country text not null, born integer not null);
+    create table if not exists books (
+      id serial primary key, author_id integer not null references authors (id),
+      title text not null, year integer not null, genre text not null, pages integer not null);
+    create index if not exists books_author_idx on books (author_id);
+    create index if not exists books_genre_idx on books (genre)`);
+  const { rows } = await db.query<{ n: number }>("select count(*)::int as n from authors");
+  if ((rows[0]?.n ?? 0) > 0) return;
+  const authors: unknown[][] = [];
+  const books: unknown[][] = [];
+  for (let id = 1; id <= AUTHORS; id++) {
+    authors.push([id, `${FIRST[id % FIRST.length]} ${LAST[(id * 7) % LAST.length]}`, COUNTRIES[id % COUNTRIES.length], 1900 + ((id * 37) % 90)]);
+    for (let n = 0; n < 3 + (id % 8); n++) {
+      const title = `The ${WORDS[(id + n) % WORDS.length]} of ${WORDS[(id * 3 + n * 5) % WORDS.length]}${n > 5 ? ` ${n}` : ""}`;
+      books.push([id, title, 1950 + ((id * 13 + n * 7) % 70), GENRES[(id + n * 2) % GENRES.length], 120 + ((id * 31 + n * 17) % 600)]);
+    }
+  }
+  await db.query(
+    "insert into authors (id, name, country, born) select * from unnest($1::int[], $2::text[], $3::text[], $4::int[])",
+    [0, 1, 2, 3].map((i) => authors.map((a) => a[i])),
+  );
+  await db.query(
+    "insert into books (author_id, title, year, genre, pages) select * from unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::int[])",
+    [0, 1, 2, 3, 4].map((i) => books.map((b) => b[i])),
+  );
+};

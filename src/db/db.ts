@@ -1,0 +1,139 @@
+import pg from "pg";
+
+/** Something that runs one parameterised SQL statement. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+/** The rows of a statement and how many it touched. */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** A connection held for a while (a compute session); released when done. */
+export interface Session extends Queryable {
+  release(error?: Error): void;
+}
+
+/** KCK's whole view of PostgreSQL. Only the files under `src/db/` import `pg`. */
+export interface Db extends Queryable {
+  /** Runs `fn` in one transaction on one connection; rolls back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Checks out a connection from the session pool, which is kept apart from the query pool so
+   * that long-held compute sessions can never starve the short queries they wait on.
+   */
+  session(): Promise<Session>;
+  /** How many statements this Db has sent, for tests and metrics. */
+  readonly stats: { statements: number };
+  /** The connection string, for components that need a connection of their own. */
+  readonly url: string;
+  /** Closes both pools. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link createDb}. */
+export interface DbOptions {
+  /** A PostgreSQL connection string. */
+  url: string;
+  /**
+   * Connections for short queries.
+   * @default 10
+   */
+  poolSize?: number;
+  /**
+   * Connections for compute sessions (one per top-level compute in flight).
+   * @default 10
+   */
+  sessionPoolSize?: number;
+  /** Sent to the server as application_name. @default "kck" */
+  applicationName?: string;
+  /** Called when an idle connection fails (the server restarted, say). */
+  onError?: (error: Error) => void;
+}
+
+// bigint (int8) as a JS number: versions and counts stay far below 2^53.
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** Opens the two connection pools KCK uses against one database. */
+export function createDb(options: DbOptions): Db {
+  const common = {
+    connectionString: options.url,
+    application_name: options.applicationName ?? "kck",
+    types,
+  };
+  const pool = new pg.Pool({ ...common, max: options.poolSize ?? 10 });
+  const sessions = new pg.Pool({ ...common, max: options.sessionPoolSize ?? 10 });
+  const onError = options.onError ?? (() => {});
+  pool.on("error", onError);
+  sessions.on("error", onError);
+  const stats = { statements: 0 };
+
+  const counted = (q: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<R extends object>(text: string, values?: readonly unknown[]) {
+      stats.statements++;
+      const result = await q.query<R>(text, values as unknown[] | undefined);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    },
+  });
+  const direct = counted(pool);
+
+  return {
+    url: options.url,
+    stats,
+    query: direct.query,
+    async transaction(fn) {
+      const client = await pool.connect();
+      const tx = counted(client);
+      try {
+        await tx.query("begin");
+        const result = await fn(tx);
+        await tx.query("commit");
+        client.release();
+        return result;
+      } catch (error) {
+        // A failed rollback means the connection is broken: destroy it rather than reuse it.
+        await tx.query("rollback").then(
+          () => client.release(),
+          (rollbackError: Error) => client.release(rollbackError),
+        );
+        throw error;
+      }
+    },
+    async session() {
+      const client = await sessions.connect();
+      const q = counted(client);
+      return { query: q.query, release: (error?: Error) => client.release(error) };
+    },
+    async close() {
+      await Promise.all([pool.end(), sessions.end()]);
+    },
+  };
+}
+
+/** Quotes an SQL identifier (a schema or table name) safely. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Replaces the password in a connection string so it can be logged. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable connection string)";
+  }
+}
+
+/** Opens one connection of its own (LISTEN, migrations, database creation). */
+export async function connectClient(url: string, applicationName = "kck"): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName, types });
+  await client.connect();
+  return client;
+}

@@ -1,0 +1,55 @@
+import { readdir, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { Db } from "./db.ts";
+
+const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
+
+// Any fixed number: every KCK process takes this transaction lock before migrating, so two
+// processes starting at once apply each migration exactly once.
+const MIGRATION_LOCK = 7_263_001;
+
+/** One numbered migration file. */
+interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+async function loadMigrations(): Promise<Migration[]> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{6}-.+\.sql$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (name) => ({
+      id: Number(name.slice(0, 6)),
+      name,
+      sql: await readFile(`${MIGRATIONS_DIR}${name}`, "utf8"),
+    })),
+  );
+}
+
+/**
+ * Applies the numbered, forward-only migrations under `src/db/migrations/` that this database
+ * has not seen yet, each in its own transaction, recorded in `kck.migrations`.
+ *
+ * @returns the names of the migrations applied now.
+ */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrations = await loadMigrations();
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    const ran = await db.transaction(async (tx) => {
+      await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      await tx.query("create schema if not exists kck");
+      await tx.query(
+        `create table if not exists kck.migrations (
+           id integer primary key, name text not null, applied_at timestamptz not null default now())`,
+      );
+      const { rowCount } = await tx.query("select 1 from kck.migrations where id = $1", [migration.id]);
+      if (rowCount > 0) return false;
+      await tx.query(migration.sql);
+      await tx.query("insert into kck.migrations (id, name) values ($1, $2)", [migration.id, migration.name]);
+      return true;
+    });
+    if (ran) applied.push(migration.name);
+  }
+  return applied;
+}

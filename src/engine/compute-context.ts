@@ -1,0 +1,51 @@
+import type { Queryable } from "../db/db.ts";
+import type { ParsedKey } from "../keys.ts";
+import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
+
+/**
+ * What a primer's `compute` receives besides its params. Reading another product through it
+ * records the dependency edge: nothing is declared by hand.
+ */
+export interface ComputeContext {
+  /** The key being computed. */
+  readonly key: string;
+  /** Reads another product (computing it if needed) and records that this one depends on it. */
+  get<P extends AnyPrimer>(primer: P, params: PrimerParams<P>): Promise<PrimerValue<P>>;
+  /** The same by key string, for keys built at run time. */
+  getKey(key: string): Promise<unknown>;
+  /** Runs one parameterised SQL statement on the cache's database and returns its rows. */
+  sql<R extends object = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<R[]>;
+  /** Aborted when the compute is abandoned (timeout or shutdown). */
+  readonly signal: AbortSignal;
+}
+
+/** What the context needs from the engine. */
+export interface ContextHost {
+  /** Parses a key string against the known primers. */
+  parse(key: string): ParsedKey;
+  /** Builds the parsed key of a known primer's params. */
+  resolve(primer: AnyPrimer, params: Readonly<Record<string, unknown>>): ParsedKey;
+  /** Reads a dependency on behalf of the compute of `dependent`. */
+  readDependency(target: ParsedKey): Promise<unknown>;
+  readonly db: Queryable;
+}
+
+/** Builds a compute's context; `dependencies` collects every key it reads. */
+export function createComputeContext(
+  host: ContextHost,
+  key: string,
+  dependencies: Set<string>,
+  signal: AbortSignal,
+): ComputeContext {
+  const read = (target: ParsedKey): Promise<unknown> => {
+    dependencies.add(target.key);
+    return host.readDependency(target);
+  };
+  return {
+    key,
+    signal,
+    get: async (primer, params) => (await read(host.resolve(primer, params))) as never,
+    getKey: (dependencyKey) => read(host.parse(dependencyKey)),
+    sql: async (text, values) => (await host.db.query(text, values)).rows as never,
+  };
+}

@@ -1,0 +1,456 @@
+import { createHash } from "node:crypto";
+import DataLoader from "dataloader";
+import type { Db, Queryable, Session } from "../db/db.ts";
+import { createListener, type Listener } from "../db/listener.ts";
+import { migrate } from "../db/migrate.ts";
+import { KckError, messageOf } from "../errors.ts";
+import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
+import { type Logger, silentLogger } from "../logger.ts";
+import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
+import { createComputeContext } from "./compute-context.ts";
+import { freshnessOf, type StoredProduct } from "./product.ts";
+import {
+  type ChangeEvent,
+  EVENTS_CHANNEL,
+  expireProduct,
+  readEdges,
+  readProduct,
+  readProducts,
+  tryLock,
+  unlock,
+  writeComputed,
+  writeFailure,
+} from "./store.ts";
+
+/** Options for {@link Engine.start}. */
+export interface EngineOptions {
+  /** The cache's database. The engine uses it; its owner closes it. */
+  db: Db;
+  /** The primers this instance serves. */
+  primers: readonly AnyPrimer[];
+  /** Where the engine logs. @default silent */
+  log?: Logger;
+  /**
+   * How long a compute waits for another process that holds the same key's lock.
+   * @default 300000
+   */
+  lockWaitMs?: number;
+}
+
+/** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
+type Mode = "missing" | "stale" | "force";
+
+/** One compute in flight in this process, shared by everyone who asks for its key. */
+interface Flight {
+  promise: Promise<StoredProduct>;
+  /** True once the primer's compute has started reading data. */
+  started: boolean;
+  /** One more forced compute, queued by refreshes that arrived after `started`. */
+  followUp?: Promise<StoredProduct>;
+}
+
+/**
+ * A connection shared by a compute and the computes it triggers, released by the last one.
+ * Statements from them all run one after another, as one connection requires.
+ */
+class SharedSession {
+  private refs = 1;
+  private tail: Promise<unknown> = Promise.resolve();
+  readonly q: Queryable;
+  constructor(private readonly session: Session) {
+    this.q = {
+      query: <R extends object>(text: string, values?: readonly unknown[]) => {
+        const result = this.tail.then(() => session.query<R>(text, values));
+        this.tail = result.catch(() => {});
+        return result;
+      },
+    };
+  }
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(error?: Error): void {
+    if (--this.refs === 0) this.session.release(error);
+  }
+}
+
+/** The compute chain a dependency read belongs to. */
+interface Chain {
+  readonly session: SharedSession;
+  /** Keys being computed, outermost first: reading one of them again is a cycle. */
+  readonly stack: readonly string[];
+}
+
+const satisfies = (product: StoredProduct | undefined, mode: Mode): product is StoredProduct => {
+  const state = freshnessOf(product);
+  if (mode === "missing") return state === "FRESH" || state === "STALE";
+  if (mode === "stale") return state === "FRESH";
+  return false;
+};
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
+/**
+ * The cache: reads products, computes the missing ones exactly once across every process on
+ * the database, stores them with their dependency edges, and hears every change.
+ */
+export class Engine {
+  readonly primers: ReadonlyMap<string, AnyPrimer>;
+  readonly db: Db;
+  /** How a stale product is refreshed in the background; replaced by the job queue. */
+  refreshLater: (key: string) => void;
+  private readonly log: Logger;
+  private readonly lockWaitMs: number;
+  private readonly flights = new Map<string, Flight>();
+  private readonly waiting = new Map<string, Set<() => void>>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
+  private readonly reconnectHandlers = new Set<() => void>();
+  private readonly stopping = new AbortController();
+  private listener: Listener | undefined;
+
+  private constructor(options: EngineOptions) {
+    const primers = new Map<string, AnyPrimer>();
+    for (const primer of options.primers) {
+      if (primers.has(primer.name)) {
+        throw new KckError("BAD_CONFIG", `Two primers are named "${primer.name}"; primer names must be unique.`);
+      }
+      primers.set(primer.name, primer);
+    }
+    this.primers = primers;
+    this.db = options.db;
+    this.log = options.log ?? silentLogger();
+    this.lockWaitMs = options.lockWaitMs ?? 300_000;
+    this.refreshLater = (key) => {
+      this.track(this.ensure(this.parse(key), "stale"));
+    };
+  }
+
+  /** Migrates the database, starts listening for change events, and returns the engine. */
+  static async start(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(options);
+    const applied = await migrate(options.db);
+    if (applied.length > 0) engine.log.info({ applied }, "applied migrations");
+    engine.listener = createListener({
+      url: options.db.url,
+      channel: EVENTS_CHANNEL,
+      onPayload: (payload) => engine.onEvent(payload),
+      onReconnect: () => engine.reconnected(),
+      onError: (error) => engine.log.warn({ err: error }, "change-event connection lost; reconnecting"),
+    });
+    await engine.listener.ready;
+    return engine;
+  }
+
+  /** Stops background work and the change-event connection (the Db stays open). */
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error("KCK is stopping."));
+    await Promise.allSettled([...this.background]);
+    await this.listener?.close();
+    this.wakeAll();
+  }
+
+  /** Parses a key string against this instance's primers. */
+  parse(key: string): ParsedKey {
+    return parseKey(this.primers, key);
+  }
+
+  /** The parsed key of a primer's params; the primer must be one this instance serves. */
+  resolve(primer: AnyPrimer, params: Readonly<Record<string, unknown>>): ParsedKey {
+    if (this.primers.get(primer.name) !== primer) {
+      throw new KckError("UNKNOWN_PRIMER", `Primer "${primer.name}" is not served by this KCK instance; pass it in its primers.`);
+    }
+    const clean: Record<string, unknown> = {};
+    for (const name of primer.paramNames) clean[name] = params[name];
+    return { key: formatKey(primer, clean), primer, params: clean };
+  }
+
+  /** Reads a product's value by key, computing it if it is missing or expired. */
+  get(key: string): Promise<unknown>;
+  /** Reads a product's value by primer and params, computing it if it is missing or expired. */
+  get<P extends AnyPrimer>(primer: P, params: PrimerParams<P>): Promise<PrimerValue<P>>;
+  async get(target: string | AnyPrimer, params?: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const parsed = typeof target === "string" ? this.parse(target) : this.resolve(target, params ?? {});
+    const [result] = await this.load([parsed]);
+    if (result instanceof Error) throw result;
+    return result?.value;
+  }
+
+  /** Reads many products' values by key in one SQL read; rejects on the first that fails. */
+  async getMany(keys: readonly string[]): Promise<unknown[]> {
+    const results = await this.load(keys.map((key) => this.parse(key)));
+    return results.map((result) => {
+      if (result instanceof Error) throw result;
+      return result.value;
+    });
+  }
+
+  /**
+   * Serves many products with one SQL read: fresh ones as they are, stale ones at once while a
+   * refresh runs, missing or expired ones computed first. One entry per target, in order, an
+   * Error for each that failed.
+   */
+  async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
+    const stored = await readProducts(this.db, targets.map((target) => target.key));
+    return Promise.all(
+      targets.map(async (target) => {
+        try {
+          return await this.serve(target, stored.get(target.key), chain);
+        } catch (error) {
+          return asError(error);
+        }
+      }),
+    );
+  }
+
+  /** A product's stored state, without computing it; undefined when never stored. */
+  inspect(key: string): Promise<StoredProduct | undefined> {
+    return readProduct(this.db, this.parse(key).key);
+  }
+
+  /** Stored products by canonical key, in the order given, skipping keys never stored. */
+  async productsByKey(keys: readonly string[]): Promise<StoredProduct[]> {
+    if (keys.length === 0) return [];
+    const stored = await readProducts(this.db, keys);
+    return keys.flatMap((key) => stored.get(key) ?? []);
+  }
+
+  /**
+   * The keys a product read when last computed (dependencies) and the keys that read it
+   * (dependents). Takes a canonical key, as stored.
+   */
+  edges(key: string): Promise<{ dependencies: string[]; dependents: string[] }> {
+    return readEdges(this.db, key);
+  }
+
+  /** Recomputes a product now, whatever its freshness, and returns what was stored. */
+  refresh(key: string): Promise<StoredProduct> {
+    return this.ensure(this.parse(key), "force");
+  }
+
+  /** Marks a product expired so that its next read recomputes it; undefined when never stored. */
+  async invalidate(key: string): Promise<StoredProduct | undefined> {
+    return expireProduct(this.db, this.parse(key).key);
+  }
+
+  /**
+   * Computes products ahead of demand: those missing, stale or expired. Every key is checked
+   * before any work starts, so one bad key primes nothing. Failures are recorded on the
+   * products (lastError), not thrown.
+   *
+   * @returns the canonical keys.
+   */
+  async prime(keys: readonly string[]): Promise<string[]> {
+    const targets = keys.map((key) => this.parse(key));
+    const stored = await readProducts(this.db, targets.map((target) => target.key));
+    await Promise.all(
+      targets
+        .filter((target) => !satisfies(stored.get(target.key), "stale"))
+        .map((target) => this.ensure(target, "stale").catch((error: unknown) => this.logFailure(target.key, error))),
+    );
+    return targets.map((target) => target.key);
+  }
+
+  /** Calls `handler` with every change event this instance hears, from any instance. */
+  onChange(handler: (event: ChangeEvent) => void): () => void {
+    this.changeHandlers.add(handler);
+    return () => this.changeHandlers.delete(handler);
+  }
+
+  /** Calls `handler` after the change-event connection was lost and is back (events may be missed). */
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
+  private reconnected(): void {
+    this.wakeAll();
+    for (const handler of this.reconnectHandlers) handler();
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.waiting.values()].flatMap((set) => [...set])) wake();
+  }
+
+  private onEvent(payload: string): void {
+    let event: ChangeEvent;
+    try {
+      event = JSON.parse(payload) as ChangeEvent;
+    } catch {
+      this.log.warn({ payload: payload.slice(0, 200) }, "ignored a change event that is not JSON");
+      return;
+    }
+    const wakers = this.waiting.get(event.k);
+    if (wakers) for (const wake of [...wakers]) wake();
+    for (const handler of this.changeHandlers) {
+      try {
+        handler(event);
+      } catch (error) {
+        this.log.error({ err: error }, "a change-event handler failed");
+      }
+    }
+  }
+
+  private serve(target: ParsedKey, stored: StoredProduct | undefined, chain?: Chain): StoredProduct | Promise<StoredProduct> {
+    const state = freshnessOf(stored);
+    if (state === "FRESH") return stored as StoredProduct;
+    if (state === "STALE") {
+      this.refreshLater(target.key);
+      return stored as StoredProduct;
+    }
+    return this.ensure(target, "missing", chain);
+  }
+
+  /** Single-flight: one compute per key in this process, one per key across processes. */
+  private ensure(target: ParsedKey, mode: Mode, chain?: Chain): Promise<StoredProduct> {
+    if (chain?.stack.includes(target.key)) return Promise.reject(cycleError([...chain.stack, target.key]));
+    const current = this.flights.get(target.key);
+    if (current) {
+      if (mode !== "force" || !current.started) return current.promise;
+      // A refresh asked for after the running compute read its data must see newer data.
+      current.followUp ??= current.promise.then(
+        () => this.ensure(target, "force"),
+        () => this.ensure(target, "force"),
+      );
+      return current.followUp;
+    }
+    const flight: Flight = { promise: Promise.resolve(undefined as never), started: false };
+    flight.promise = this.fly(target, mode, chain, flight).finally(() => {
+      if (this.flights.get(target.key) === flight) this.flights.delete(target.key);
+    });
+    this.flights.set(target.key, flight);
+    return flight.promise;
+  }
+
+  private async fly(target: ParsedKey, mode: Mode, chain: Chain | undefined, flight: Flight): Promise<StoredProduct> {
+    const session = chain ? chain.session.retain() : new SharedSession(await this.db.session());
+    let broken: Error | undefined;
+    try {
+      const done = await this.lockOrResult(session, target.key, mode);
+      if (done) return done;
+      try {
+        if (mode !== "force") {
+          const current = await readProduct(session.q, target.key);
+          if (satisfies(current, mode)) return current;
+        }
+        flight.started = true;
+        return await this.compute(target, session, chain?.stack ?? []);
+      } finally {
+        await unlock(session.q, target.key).catch((error: Error) => {
+          broken = error;
+        });
+      }
+    } finally {
+      session.release(broken);
+    }
+  }
+
+  /**
+   * Takes the key's lock, or returns the product another process stored while we waited for
+   * it. Waiters wake on the key's change event, with a short poll as the fallback.
+   */
+  private async lockOrResult(session: SharedSession, key: string, mode: Mode): Promise<StoredProduct | undefined> {
+    const deadline = Date.now() + this.lockWaitMs;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      if (await tryLock(session.q, key)) return undefined;
+      if (Date.now() > deadline) {
+        throw new KckError("TIMEOUT", `Waited ${this.lockWaitMs} ms for another process to finish computing ${key}; giving up.`);
+      }
+      await this.changeOf(key, delay);
+      if (mode !== "force") {
+        const current = await readProduct(session.q, key);
+        if (satisfies(current, mode)) return current;
+      }
+    }
+  }
+
+  private changeOf(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiting.get(key);
+      if (set === undefined) {
+        set = new Set();
+        this.waiting.set(key, set);
+      }
+      const wakers = set;
+      const wake = (): void => {
+        clearTimeout(timer);
+        wakers.delete(wake);
+        if (wakers.size === 0 && this.waiting.get(key) === wakers) this.waiting.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      wakers.add(wake);
+    });
+  }
+
+  /** Runs the primer's compute under the key's lock and stores the result. */
+  private async compute(target: ParsedKey, session: SharedSession, stack: readonly string[]): Promise<StoredProduct> {
+    const { key, primer, params } = target;
+    const chain: Chain = { session, stack: [...stack, key] };
+    const dependencies = new Set<string>();
+    const reads = new DataLoader<ParsedKey, StoredProduct, string>((targets) => this.load(targets, chain), {
+      cacheKeyFn: (t) => t.key,
+    });
+    const ctx = createComputeContext(
+      {
+        db: this.db,
+        parse: (k) => this.parse(k),
+        resolve: (p, v) => this.resolve(p, v),
+        readDependency: async (dependency) => {
+          if (chain.stack.includes(dependency.key)) throw cycleError([...chain.stack, dependency.key]);
+          return (await reads.load(dependency)).value;
+        },
+      },
+      key,
+      dependencies,
+      this.stopping.signal,
+    );
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = await primer.compute(params, ctx);
+    } catch (error) {
+      const computeMs = performance.now() - started;
+      const failure = error instanceof KckError && error.code !== "COMPUTE_FAILED"
+        ? error
+        : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, { cause: error });
+      this.log.warn({ key, err: error, computeMs }, "compute failed");
+      await writeFailure(session.q, { key, primer: primer.name, params, error: failure.message, computeMs }).catch(
+        (writeError: unknown) => this.log.error({ key, err: writeError }, "could not record a compute failure"),
+      );
+      throw failure;
+    }
+    const computeMs = performance.now() - started;
+    const json = JSON.stringify(value ?? null);
+    const now = Date.now();
+    const freshUntil = Number.isFinite(primer.freshMs) ? new Date(now + primer.freshMs) : null;
+    const staleUntil = freshUntil && Number.isFinite(primer.staleMs) ? new Date(freshUntil.getTime() + primer.staleMs) : null;
+    const { product } = await writeComputed(session.q, {
+      key,
+      primer: primer.name,
+      params,
+      json,
+      hash: createHash("sha1").update(json).digest("base64url"),
+      freshUntil,
+      staleUntil,
+      computeMs,
+      dependencies: [...dependencies],
+    });
+    this.log.debug({ key, version: product.version, computeMs }, "computed");
+    return product;
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => this.logFailure("background", error)).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  private logFailure(key: string, error: unknown): void {
+    this.log.warn({ key, err: error }, "background compute failed");
+  }
+}
+
+function cycleError(keys: readonly string[]): KckError {
+  return new KckError("DEPENDENCY_CYCLE", `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others.`);
+}

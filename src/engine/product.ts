@@ -1,0 +1,34 @@
+/** One stored product: its value and what KCK knows about it. */
+export interface StoredProduct {
+  readonly key: string;
+  readonly primer: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly value: unknown;
+  /** Grows by one each time the value really changes (its hash differs). 0: never computed. */
+  readonly version: number;
+  readonly hash: string | null;
+  readonly computedAt: Date | null;
+  /** Until then the value is served as is; null: fresh until refreshed or invalidated. */
+  readonly freshUntil: Date | null;
+  /** Until then the value may be served stale; null: always. */
+  readonly staleUntil: Date | null;
+  readonly computeCount: number;
+  readonly lastComputeMs: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: Date | null;
+  readonly errorCount: number;
+}
+
+/**
+ * Where a product stands. FRESH: served as is. STALE: served at once while a refresh runs.
+ * EXPIRED: recomputed before it is served. MISSING: never computed successfully.
+ */
+export type Freshness = "FRESH" | "STALE" | "EXPIRED" | "MISSING";
+
+/** The freshness of a stored product (or of none) at a moment. */
+export function freshnessOf(product: StoredProduct | undefined, now = Date.now()): Freshness {
+  if (product === undefined || product.computedAt === null) return "MISSING";
+  if (product.freshUntil === null || product.freshUntil.getTime() > now) return "FRESH";
+  if (product.staleUntil === null || product.staleUntil.getTime() > now) return "STALE";
+  return "EXPIRED";
+}

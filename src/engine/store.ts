@@ -1,0 +1,140 @@
+import type { Queryable } from "../db/db.ts";
+import type { StoredProduct } from "./product.ts";
+
+/** The NOTIFY channel that carries change events. */
+export const EVENTS_CHANNEL = "kck_events";
+
+/** What happened to a product, as carried by a change event. */
+export type ChangeOp = "compute" | "invalidate" | "augment";
+
+/** A change event: small on purpose (a NOTIFY payload must stay under 8000 bytes). */
+export interface ChangeEvent {
+  /** The product's key. */
+  k: string;
+  /** Its version after the change. */
+  v: number;
+  op: ChangeOp;
+  /** Whether the value changed (false: only its freshness moved). */
+  c: boolean;
+}
+
+const COLUMNS = `key, primer, params, value, version, hash,
+  computed_at as "computedAt", fresh_until as "freshUntil", stale_until as "staleUntil",
+  compute_count as "computeCount", last_compute_ms as "lastComputeMs",
+  last_error as "lastError", last_error_at as "lastErrorAt", error_count as "errorCount"`;
+
+/** Reads the stored products for many keys in one statement. */
+export async function readProducts(q: Queryable, keys: readonly string[]): Promise<Map<string, StoredProduct>> {
+  const { rows } = await q.query<StoredProduct>(`select ${COLUMNS} from kck.products where key = any($1)`, [keys]);
+  return new Map(rows.map((row) => [row.key, row]));
+}
+
+/** Reads one stored product. */
+export async function readProduct(q: Queryable, key: string): Promise<StoredProduct | undefined> {
+  const { rows } = await q.query<StoredProduct>(`select ${COLUMNS} from kck.products where key = $1`, [key]);
+  return rows[0];
+}
+
+/** A computed value to store. */
+export interface ComputedWrite {
+  key: string;
+  primer: string;
+  params: Readonly<Record<string, unknown>>;
+  /** The value as JSON text. */
+  json: string;
+  hash: string;
+  freshUntil: Date | null;
+  staleUntil: Date | null;
+  computeMs: number;
+  /** Every product the compute read: the new, complete set of its dependency edges. */
+  dependencies: readonly string[];
+}
+
+/**
+ * Stores a computed value, its dependency edges and its change event in one statement (so one
+ * transaction). The version grows only when the hash differs from the stored one.
+ */
+export async function writeComputed(q: Queryable, w: ComputedWrite): Promise<{ product: StoredProduct; changed: boolean }> {
+  const { rows } = await q.query<StoredProduct & { changed: boolean }>(
+    `with old as (select hash from kck.products where key = $1),
+     up as (
+       insert into kck.products as p (key, primer, params, value, hash, version, computed_at,
+         fresh_until, stale_until, compute_count, last_compute_ms)
+       values ($1, $2, $3, $4::jsonb, $5, 1, now(), $6, $7, 1, $8)
+       on conflict (key) do update set
+         value = case when p.hash is distinct from excluded.hash then excluded.value else p.value end,
+         version = p.version + (p.hash is distinct from excluded.hash)::int,
+         hash = excluded.hash, computed_at = now(), fresh_until = excluded.fresh_until,
+         stale_until = excluded.stale_until, compute_count = p.compute_count + 1,
+         last_compute_ms = excluded.last_compute_ms, last_error = null, updated_at = now()
+       returning ${COLUMNS}
+     ),
+     dropped as (
+       delete from kck.dependencies where dependent = $1 and dependency <> all($9::text[])
+     ),
+     added as (
+       insert into kck.dependencies (dependent, dependency)
+       select $1, d from unnest($9::text[]) as d on conflict do nothing
+     )
+     select up.*, n.changed from up
+     cross join lateral (select (select hash from old) is distinct from $5 as changed) as n
+     cross join lateral (select pg_notify('${EVENTS_CHANNEL}', json_build_object('k', up.key,
+       'v', up.version, 'op', 'compute', 'c', n.changed)::text)) as notified`,
+    [w.key, w.primer, JSON.stringify(w.params), w.json, w.hash, w.freshUntil, w.staleUntil, w.computeMs, w.dependencies],
+  );
+  const { changed, ...product } = rows[0] as StoredProduct & { changed: boolean };
+  return { product, changed };
+}
+
+/** Records a failed compute: the last good value, if any, stays. */
+export async function writeFailure(
+  q: Queryable,
+  w: { key: string; primer: string; params: Readonly<Record<string, unknown>>; error: string; computeMs: number },
+): Promise<void> {
+  await q.query(
+    `insert into kck.products as p (key, primer, params, last_error, last_error_at, error_count, last_compute_ms)
+     values ($1, $2, $3, $4, now(), 1, $5)
+     on conflict (key) do update set last_error = excluded.last_error, last_error_at = now(),
+       error_count = p.error_count + 1, last_compute_ms = excluded.last_compute_ms, updated_at = now()`,
+    [w.key, w.primer, JSON.stringify(w.params), w.error, w.computeMs],
+  );
+}
+
+/** Marks a product expired, so that its next read recomputes it. */
+export async function expireProduct(q: Queryable, key: string): Promise<StoredProduct | undefined> {
+  const { rows } = await q.query<StoredProduct>(
+    `with up as (
+       update kck.products set fresh_until = now(), stale_until = now(), updated_at = now()
+       where key = $1 returning ${COLUMNS}
+     )
+     select up.* from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
+       json_build_object('k', up.key, 'v', up.version, 'op', 'invalidate', 'c', false)::text)) as n`,
+    [key],
+  );
+  return rows[0];
+}
+
+/** The keys a product read when it was last computed, and the keys that read it. */
+export async function readEdges(q: Queryable, key: string): Promise<{ dependencies: string[]; dependents: string[] }> {
+  const { rows } = await q.query<{ dependencies: string[]; dependents: string[] }>(
+    `select
+       coalesce((select array_agg(dependency order by dependency) from kck.dependencies where dependent = $1), '{}') as dependencies,
+       coalesce((select array_agg(dependent order by dependent) from kck.dependencies where dependency = $1), '{}') as dependents`,
+    [key],
+  );
+  return rows[0] ?? { dependencies: [], dependents: [] };
+}
+
+/**
+ * Takes the cross-process compute lock of a key without waiting. Session-level, so that a
+ * process that dies mid-compute releases it with its connection.
+ */
+export async function tryLock(q: Queryable, key: string): Promise<boolean> {
+  const { rows } = await q.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtextextended($1, 0)) as locked", [key]);
+  return rows[0]?.locked === true;
+}
+
+/** Releases a lock taken by {@link tryLock} on the same session. */
+export async function unlock(q: Queryable, key: string): Promise<void> {
+  await q.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key]);
+}

@@ -1,0 +1,53 @@
+import { GraphQLError } from "graphql";
+
+/**
+ * Codes carried by every error KCK raises on purpose. Clients read them from
+ * `extensions.code`; anything without one of these codes is masked by the gateway.
+ */
+export type KckErrorCode =
+  | "BAD_KEY"
+  | "BAD_PARAM"
+  | "UNKNOWN_PRIMER"
+  | "COMPUTE_FAILED"
+  | "DEPENDENCY_CYCLE"
+  | "CONFLICT"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "TIMEOUT"
+  | "BAD_CONFIG";
+
+const STATUS: Record<KckErrorCode, number> = {
+  BAD_KEY: 400,
+  BAD_PARAM: 400,
+  UNKNOWN_PRIMER: 400,
+  COMPUTE_FAILED: 200,
+  DEPENDENCY_CYCLE: 200,
+  CONFLICT: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  TIMEOUT: 200,
+  BAD_CONFIG: 500,
+};
+
+/**
+ * An error KCK raises on purpose: a whole-sentence message safe to show a client, a code, and
+ * an HTTP status. It is a GraphQLError so that yoga passes it through unmasked.
+ */
+export class KckError extends GraphQLError {
+  readonly code: KckErrorCode;
+
+  constructor(code: KckErrorCode, message: string, options: { cause?: unknown } = {}) {
+    // The cause is kept as `cause`, not as GraphQL's originalError: yoga masks any error whose
+    // originalError is not itself a GraphQLError, and this message is meant for the client.
+    super(message, { extensions: { code, http: { status: STATUS[code] } } });
+    this.name = "KckError";
+    this.code = code;
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** The message of anything thrown, for error texts that name a cause. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

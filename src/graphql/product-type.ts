@@ -1,0 +1,58 @@
+import { freshnessOf, type StoredProduct } from "../engine/product.ts";
+import type { KckBuilder } from "./builder.ts";
+
+/** The GraphQL Product type and the `product(key)` query field. */
+export function addProductType(builder: KckBuilder) {
+  const Freshness = builder.enumType("Freshness", {
+    description: "Where a product stands.",
+    values: {
+      FRESH: { description: "Served as is." },
+      STALE: { description: "Served at once while a refresh runs." },
+      EXPIRED: { description: "Recomputed before it is served." },
+      MISSING: { description: "Never computed successfully." },
+    } as const,
+  });
+
+  const Product = builder.objectRef<StoredProduct>("Product");
+  Product.implement({
+    description: "A product's metadata: what the cache holds for one key.",
+    fields: (t) => ({
+      key: t.exposeString("key"),
+      primer: t.exposeString("primer"),
+      params: t.expose("params", { type: "JSON" }),
+      value: t.expose("value", { type: "JSON", nullable: true, description: "The stored value, as JSON." }),
+      version: t.exposeInt("version", { description: "Grows by one each time the value changes; 0: never computed." }),
+      state: t.field({ type: Freshness, resolve: (p) => freshnessOf(p) }),
+      computedAt: t.expose("computedAt", { type: "DateTime", nullable: true }),
+      freshUntil: t.expose("freshUntil", { type: "DateTime", nullable: true, description: "Null: fresh until refreshed or invalidated." }),
+      staleUntil: t.expose("staleUntil", { type: "DateTime", nullable: true, description: "Null: may always be served stale." }),
+      computeCount: t.exposeInt("computeCount", { description: "How many times it was computed successfully." }),
+      lastComputeMs: t.exposeFloat("lastComputeMs", { nullable: true }),
+      lastError: t.exposeString("lastError", { nullable: true }),
+      lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
+      errorCount: t.exposeInt("errorCount"),
+      dependencies: t.field({
+        type: [Product],
+        description: "The products this one read when it was last computed.",
+        resolve: async (p, _args, ctx) => ctx.kck.productsByKey((await ctx.kck.edges(p.key)).dependencies),
+      }),
+      dependents: t.field({
+        type: [Product],
+        description: "The products that read this one.",
+        resolve: async (p, _args, ctx) => ctx.kck.productsByKey((await ctx.kck.edges(p.key)).dependents),
+      }),
+    }),
+  });
+
+  builder.queryField("product", (t) =>
+    t.field({
+      type: Product,
+      nullable: true,
+      description: "A product's metadata, without computing it; null when it was never stored.",
+      args: { key: t.arg.string({ required: true }) },
+      resolve: (_root, { key }, ctx) => ctx.kck.inspect(key),
+    }),
+  );
+
+  return Product;
+}

@@ -1,0 +1,22 @@
+import type DataLoader from "dataloader";
+import type { Engine } from "../engine/engine.ts";
+import type { StoredProduct } from "../engine/product.ts";
+import type { ParsedKey } from "../keys.ts";
+
+/** What every resolver receives: the engine and this request's product loader. */
+export interface RequestContext {
+  /** The engine serving this gateway instance. */
+  readonly kck: Engine;
+  /** Reads products for this one operation: one SQL read per tick, misses computed once. */
+  readonly products: DataLoader<ParsedKey, StoredProduct, string>;
+}
+
+/** The Pothos type configuration every KCK schema, and every primer's output type, shares. */
+export type KckSchemaTypes = PothosSchemaTypes.ExtendDefaultTypes<{
+  Context: RequestContext;
+  Scalars: {
+    JSON: { Input: unknown; Output: unknown };
+    DateTime: { Input: Date; Output: Date };
+  };
+  DefaultFieldNullability: false;
+}>;

@@ -1,0 +1,26 @@
+import type { GraphQLSchema } from "graphql";
+import type { AnyPrimer } from "../primer/define-primer.ts";
+import { definedObjects } from "../primer/object-type.ts";
+import { createBuilder } from "./builder.ts";
+import { addMutations } from "./mutations.ts";
+import { addPrimerFields } from "./primer-fields.ts";
+import { addProductType } from "./product-type.ts";
+import { addScalars } from "./scalars.ts";
+
+/** Builds the gateway's GraphQL schema for a set of primers. */
+export function buildSchema(primers: readonly AnyPrimer[]): GraphQLSchema {
+  const builder = createBuilder();
+  builder.queryType({});
+  builder.mutationType({});
+  addScalars(builder);
+  for (const object of definedObjects()) {
+    builder.objectType(object, {
+      ...(object.typeDescription ? { description: object.typeDescription } : {}),
+      fields: object.buildFields,
+    });
+  }
+  const Product = addProductType(builder);
+  addMutations(builder, Product);
+  addPrimerFields(builder, primers);
+  return builder.toSchema({ sortSchema: true });
+}

@@ -1,0 +1,27 @@
+/**
+ * KCK: data products computed on demand into a PostgreSQL cache and served as typed GraphQL.
+ *
+ * Glossary: a *primer* says how to compute one family of *products*; a product's *key* is
+ * `primerName/param1/param2`; its *version* grows when its value changes; a *dependency* is a
+ * product another one read while it was computed.
+ */
+export { type App, type AppOptions, createApp } from "./app.ts";
+export { type Config, readConfig } from "./config.ts";
+export type { Duration } from "./duration.ts";
+export type { ComputeContext } from "./engine/compute-context.ts";
+export { Engine, type EngineOptions } from "./engine/engine.ts";
+export { type Freshness, freshnessOf, type StoredProduct } from "./engine/product.ts";
+export type { ChangeEvent } from "./engine/store.ts";
+export { KckError, type KckErrorCode } from "./errors.ts";
+export { formatKey, type ParsedKey, parseKey } from "./keys.ts";
+export { loadPrimers, type ModuleSetup } from "./load-primers.ts";
+export {
+  type AnyPrimer,
+  definePrimer,
+  type Primer,
+  type PrimerOptions,
+  type PrimerParams,
+  type PrimerValue,
+} from "./primer/define-primer.ts";
+export { defineObject, type KckObject } from "./primer/object-type.ts";
+export { type ParamType, param } from "./primer/params.ts";

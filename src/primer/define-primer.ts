@@ -1,0 +1,108 @@
+import type { ShapeFromTypeParam, TypeParam } from "@pothos/core";
+import { type Duration, toMs } from "../duration.ts";
+import type { ComputeContext } from "../engine/compute-context.ts";
+import { KckError } from "../errors.ts";
+import type { KckSchemaTypes } from "../graphql/schema-types.ts";
+import type { ParamsOf, ParamsSpec } from "./params.ts";
+
+/** A primer's GraphQL output type: a scalar name, a defined object, or a one-item list of them. */
+export type OutputType = TypeParam<KckSchemaTypes>;
+
+/** The TypeScript type of a primer's value, from its GraphQL output type. */
+export type ValueOf<T extends OutputType> = ShapeFromTypeParam<KckSchemaTypes, T, false>;
+
+/** What a developer writes to declare a primer. */
+export interface PrimerOptions<S extends ParamsSpec, T extends OutputType> {
+  /** The primer's name: the first segment of its keys and its GraphQL field name. */
+  name: string;
+  /** Shown on the GraphQL field. */
+  description?: string;
+  /** Typed params, in key order: `{ authorId: param.int() }` gives keys like `titleList/42`. */
+  params: S;
+  /** The GraphQL output type of the value. */
+  type: T;
+  /** Computes the value for one set of params. Reads other products through `ctx.get`. */
+  compute(params: ParamsOf<S>, ctx: ComputeContext): Promise<ValueOf<T>> | ValueOf<T>;
+  /**
+   * How long a computed value is served as is.
+   * @default "forever"
+   */
+  fresh?: Duration;
+  /**
+   * How long after it stops being fresh a value may still be served (stale) while a refresh
+   * runs in the background. After that it is expired and recomputed before it is served.
+   * @default "forever"
+   */
+  stale?: Duration;
+}
+
+/** A declared primer: its options, normalised. */
+export interface Primer<S extends ParamsSpec = ParamsSpec, T extends OutputType = OutputType> {
+  /** Marks a primer among a module's exports. */
+  readonly kind: "primer";
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly params: S;
+  /** Param names in key order. */
+  readonly paramNames: readonly string[];
+  readonly type: T;
+  readonly compute: (params: ParamsOf<S>, ctx: ComputeContext) => Promise<ValueOf<T>> | ValueOf<T>;
+  /** Milliseconds a value stays fresh (Infinity: until refreshed or invalidated). */
+  readonly freshMs: number;
+  /** Milliseconds a value may be served stale after that (Infinity: always). */
+  readonly staleMs: number;
+}
+
+/** Any primer, whatever its params and type. */
+// biome-ignore lint/suspicious/noExplicitAny: a primer of any params and value type
+export type AnyPrimer = Primer<any, any>;
+
+/** The params object of a primer. */
+export type PrimerParams<P extends AnyPrimer> = P extends { readonly params: infer S extends ParamsSpec } ? ParamsOf<S> : never;
+
+/** The value type of a primer. */
+export type PrimerValue<P extends AnyPrimer> = P extends { readonly type: infer T extends OutputType } ? ValueOf<T> : never;
+
+const NAME = /^[A-Za-z][_0-9A-Za-z]*$/;
+const RESERVED = new Set(["product", "products", "refresh", "invalidate", "prime", "health"]);
+
+/**
+ * Declares a primer: how to compute one family of data products when one is asked for and
+ * missing.
+ *
+ * @example
+ * export const titleList = definePrimer({
+ *   name: "titleList",
+ *   params: { authorId: param.int() },
+ *   type: [Title],
+ *   fresh: "10m",
+ *   compute: ({ authorId }, ctx) =>
+ *     ctx.sql("select title from books where author_id = $1 order by title", [authorId]),
+ * });
+ */
+export function definePrimer<S extends ParamsSpec, const T extends OutputType>(
+  options: PrimerOptions<S, T>,
+): Primer<S, T> {
+  if (!NAME.test(options.name) || RESERVED.has(options.name)) {
+    throw new KckError(
+      "BAD_CONFIG",
+      `A primer name must be a GraphQL name that starts with a letter and is not one of ${[...RESERVED].join(", ")}; got "${options.name}".`,
+    );
+  }
+  return {
+    kind: "primer",
+    name: options.name,
+    description: options.description,
+    params: options.params,
+    paramNames: Object.keys(options.params),
+    type: options.type,
+    compute: options.compute,
+    freshMs: toMs(options.fresh ?? "forever", `fresh duration of primer "${options.name}"`),
+    staleMs: toMs(options.stale ?? "forever", `stale duration of primer "${options.name}"`),
+  };
+}
+
+/** Whether a module export is a primer. */
+export function isPrimer(value: unknown): value is AnyPrimer {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "primer";
+}
