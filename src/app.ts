@@ -51,7 +51,8 @@ export function createApp(options: AppOptions): App {
   let server: Server | undefined;
 
   const started = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`The app is not started: ${what} exists only after start().`);
+    if (value === undefined)
+      throw new Error(`The app is not started: ${what} exists only after start().`);
     return value;
   };
 
@@ -109,9 +110,15 @@ export function createApp(options: AppOptions): App {
           listening.listen(options.port ?? 4000, options.host, () => done());
         });
         const { port } = listening.address() as AddressInfo;
-        const shownHost = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "localhost";
+        const shownHost =
+          options.host && options.host !== "0.0.0.0" && options.host !== "::"
+            ? options.host
+            : "localhost";
         const graphqlUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}/graphql`;
-        log.info({ url: graphqlUrl, primers: options.primers.map((p) => p.name) }, "KCK is serving");
+        log.info(
+          { url: graphqlUrl, primers: options.primers.map((p) => p.name) },
+          "KCK is serving",
+        );
         return { url: graphqlUrl };
       } catch (error) {
         await stop().catch(() => {});

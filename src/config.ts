@@ -18,12 +18,21 @@ export interface Config {
   logLevel: string;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new KckError("BAD_CONFIG", `${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
+    throw new KckError(
+      "BAD_CONFIG",
+      `${name} must be a whole number from ${min} to ${max}; got "${raw}".`,
+    );
   }
   return value;
 }

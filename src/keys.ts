@@ -47,16 +47,25 @@ export function formatKey(primer: AnyPrimer, params: Readonly<Record<string, unk
  */
 export function parseKey(primers: ReadonlyMap<string, AnyPrimer>, key: unknown): ParsedKey {
   if (typeof key !== "string" || key === "") {
-    throw new KckError("BAD_KEY", `A key must be a non-empty string such as "titleList/42"; got ${describe(key)}.`);
+    throw new KckError(
+      "BAD_KEY",
+      `A key must be a non-empty string such as "titleList/42"; got ${describe(key)}.`,
+    );
   }
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new KckError("BAD_KEY", `A key is limited to ${MAX_KEY_BYTES} bytes; got one of ${Buffer.byteLength(key)} bytes.`);
+    throw new KckError(
+      "BAD_KEY",
+      `A key is limited to ${MAX_KEY_BYTES} bytes; got one of ${Buffer.byteLength(key)} bytes.`,
+    );
   }
   const [name = "", ...segments] = key.split("/");
   const primer = primers.get(name);
   if (primer === undefined) {
     const known = [...primers.keys()].sort().join(", ") || "none";
-    throw new KckError("UNKNOWN_PRIMER", `Key ${describe(key)} names primer ${describe(name)}, which is not defined; known primers: ${known}.`);
+    throw new KckError(
+      "UNKNOWN_PRIMER",
+      `Key ${describe(key)} names primer ${describe(name)}, which is not defined; known primers: ${known}.`,
+    );
   }
   const expected = primer.paramNames.length;
   if (segments.length !== expected) {
@@ -73,13 +82,19 @@ export function parseKey(primers: ReadonlyMap<string, AnyPrimer>, key: unknown):
     try {
       decoded = decodeURIComponent(raw);
     } catch {
-      throw new KckError("BAD_KEY", `Key ${describe(key)}: param "${paramName}" of primer "${primer.name}" is not valid percent-encoding; got ${describe(raw)}.`);
+      throw new KckError(
+        "BAD_KEY",
+        `Key ${describe(key)}: param "${paramName}" of primer "${primer.name}" is not valid percent-encoding; got ${describe(raw)}.`,
+      );
     }
     try {
       params[paramName] = primer.params[paramName].parse(decoded);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new KckError("BAD_KEY", `Key ${describe(key)}: param "${paramName}" of primer "${primer.name}" ${why}; got ${describe(decoded)}.`);
+      throw new KckError(
+        "BAD_KEY",
+        `Key ${describe(key)}: param "${paramName}" of primer "${primer.name}" ${why}; got ${describe(decoded)}.`,
+      );
     }
   });
   return { key: formatKey(primer, params), primer, params };

@@ -28,9 +28,14 @@ export async function loadPrimers(dir: string): Promise<PrimerModules> {
   const root = resolve(dir);
   let files: string[];
   try {
-    files = (await readdir(root, { recursive: true })).filter((f) => MODULE.test(f) && !SKIP.test(f)).sort();
+    files = (await readdir(root, { recursive: true }))
+      .filter((f) => MODULE.test(f) && !SKIP.test(f))
+      .sort();
   } catch (error) {
-    throw new KckError("BAD_CONFIG", `Cannot read the primers folder ${root}: ${messageOf(error)}. Set KCK_PRIMERS_DIR to a folder of primer modules.`);
+    throw new KckError(
+      "BAD_CONFIG",
+      `Cannot read the primers folder ${root}: ${messageOf(error)}. Set KCK_PRIMERS_DIR to a folder of primer modules.`,
+    );
   }
   const primers: AnyPrimer[] = [];
   const setups: ModuleSetup[] = [];

@@ -24,8 +24,12 @@ export const author = definePrimer({
   fresh: "1h",
   stale: "1d",
   async compute({ authorId }, ctx) {
-    const [row] = await ctx.sql<Author>("select id, name, country, born from authors where id = $1", [authorId]);
-    if (row === undefined) throw new KckError("COMPUTE_FAILED", `There is no author with id ${authorId}.`);
+    const [row] = await ctx.sql<Author>(
+      "select id, name, country, born from authors where id = $1",
+      [authorId],
+    );
+    if (row === undefined)
+      throw new KckError("COMPUTE_FAILED", `There is no author with id ${authorId}.`);
     return row;
   },
 });
@@ -52,7 +56,10 @@ export const authorProfile = definePrimer({
   type: ProfileType,
   fresh: "10m",
   async compute({ authorId }, ctx) {
-    const [record, titles] = await Promise.all([ctx.get(author, { authorId }), ctx.get(titleList, { authorId })]);
+    const [record, titles] = await Promise.all([
+      ctx.get(author, { authorId }),
+      ctx.get(titleList, { authorId }),
+    ]);
     return {
       name: record.name,
       country: record.country,

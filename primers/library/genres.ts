@@ -29,7 +29,12 @@ export const genreStats = definePrimer({
        from books where genre = $1`,
       [genre],
     );
-    return { genre, books: row?.books ?? 0, authors: row?.authors ?? 0, averagePages: row?.average_pages ?? 0 };
+    return {
+      genre,
+      books: row?.books ?? 0,
+      authors: row?.authors ?? 0,
+      averagePages: row?.average_pages ?? 0,
+    };
   },
 });
 
@@ -41,7 +46,9 @@ export const catalog = definePrimer({
   type: [GenreStatsType],
   fresh: "5m",
   async compute(_params, ctx) {
-    const genres = await ctx.sql<{ genre: string }>("select distinct genre from books order by genre");
+    const genres = await ctx.sql<{ genre: string }>(
+      "select distinct genre from books order by genre",
+    );
     const stats = await Promise.all(genres.map(({ genre }) => ctx.get(genreStats, { genre })));
     return [...stats].sort((a, b) => b.books - a.books || a.genre.localeCompare(b.genre));
   },

@@ -1,10 +1,47 @@
 import type { ModuleSetup } from "kck";
 
-const FIRST = ["Ada", "Jorge", "Chimamanda", "Haruki", "Olga", "Italo", "Toni", "Gabriel", "Wisława", "Naguib", "Ursula", "Orhan"];
-const LAST = ["Lindqvist", "Okafor", "Moreau", "Tanaka", "Silva", "Novak", "Rahman", "Costa", "Berg", "Ferrante"];
+const FIRST = [
+  "Ada",
+  "Jorge",
+  "Chimamanda",
+  "Haruki",
+  "Olga",
+  "Italo",
+  "Toni",
+  "Gabriel",
+  "Wisława",
+  "Naguib",
+  "Ursula",
+  "Orhan",
+];
+const LAST = [
+  "Lindqvist",
+  "Okafor",
+  "Moreau",
+  "Tanaka",
+  "Silva",
+  "Novak",
+  "Rahman",
+  "Costa",
+  "Berg",
+  "Ferrante",
+];
 const COUNTRIES = ["AR", "NG", "FR", "JP", "PL", "IT", "US", "CO", "EG", "TR", "SE", "BR"];
 const GENRES = ["novel", "poetry", "essay", "history", "science", "children"];
-const WORDS = ["River", "Night", "Garden", "Silence", "Empire", "Letters", "Harbor", "Winter", "Glass", "Orchard", "Mirror", "Road"];
+const WORDS = [
+  "River",
+  "Night",
+  "Garden",
+  "Silence",
+  "Empire",
+  "Letters",
+  "Harbor",
+  "Winter",
+  "Glass",
+  "Orchard",
+  "Mirror",
+  "Road",
+];
 
 /** How many authors the demo seeds. */
 export const AUTHORS = 40;
@@ -27,10 +64,21 @@ export const setup: ModuleSetup = async (db) => {
   const authors: unknown[][] = [];
   const books: unknown[][] = [];
   for (let id = 1; id <= AUTHORS; id++) {
-    authors.push([id, `${FIRST[id % FIRST.length]} ${LAST[(id * 7) % LAST.length]}`, COUNTRIES[id % COUNTRIES.length], 1900 + ((id * 37) % 90)]);
+    authors.push([
+      id,
+      `${FIRST[id % FIRST.length]} ${LAST[(id * 7) % LAST.length]}`,
+      COUNTRIES[id % COUNTRIES.length],
+      1900 + ((id * 37) % 90),
+    ]);
     for (let n = 0; n < 3 + (id % 8); n++) {
       const title = `The ${WORDS[(id + n) % WORDS.length]} of ${WORDS[(id * 3 + n * 5) % WORDS.length]}${n > 5 ? ` ${n}` : ""}`;
-      books.push([id, title, 1950 + ((id * 13 + n * 7) % 70), GENRES[(id + n * 2) % GENRES.length], 120 + ((id * 31 + n * 17) % 600)]);
+      books.push([
+        id,
+        title,
+        1950 + ((id * 13 + n * 7) % 70),
+        GENRES[(id + n * 2) % GENRES.length],
+        120 + ((id * 31 + n * 17) % 600),
+      ]);
     }
   }
   await db.query(

@@ -10,5 +10,7 @@ export const titleList = definePrimer({
   type: [Title],
   fresh: "10m",
   compute: ({ authorId }, ctx) =>
-    ctx.sql<{ title: string }>("select title from books where author_id = $1 order by title", [authorId]),
+    ctx.sql<{ title: string }>("select title from books where author_id = $1 order by title", [
+      authorId,
+    ]),
 });

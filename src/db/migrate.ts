@@ -43,10 +43,15 @@ export async function migrate(db: Db): Promise<string[]> {
         `create table if not exists kck.migrations (
            id integer primary key, name text not null, applied_at timestamptz not null default now())`,
       );
-      const { rowCount } = await tx.query("select 1 from kck.migrations where id = $1", [migration.id]);
+      const { rowCount } = await tx.query("select 1 from kck.migrations where id = $1", [
+        migration.id,
+      ]);
       if (rowCount > 0) return false;
       await tx.query(migration.sql);
-      await tx.query("insert into kck.migrations (id, name) values ($1, $2)", [migration.id, migration.name]);
+      await tx.query("insert into kck.migrations (id, name) values ($1, $2)", [
+        migration.id,
+        migration.name,
+      ]);
       return true;
     });
     if (ran) applied.push(migration.name);

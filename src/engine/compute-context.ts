@@ -14,7 +14,10 @@ export interface ComputeContext {
   /** The same by key string, for keys built at run time. */
   getKey(key: string): Promise<unknown>;
   /** Runs one parameterised SQL statement on the cache's database and returns its rows. */
-  sql<R extends object = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<R[]>;
+  sql<R extends object = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<R[]>;
   /** Aborted when the compute is abandoned (timeout or shutdown). */
   readonly signal: AbortSignal;
 }

@@ -89,7 +89,8 @@ const satisfies = (product: StoredProduct | undefined, mode: Mode): product is S
   return false;
 };
 
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
 
 /**
  * The cache: reads products, computes the missing ones exactly once across every process on
@@ -114,7 +115,10 @@ export class Engine {
     const primers = new Map<string, AnyPrimer>();
     for (const primer of options.primers) {
       if (primers.has(primer.name)) {
-        throw new KckError("BAD_CONFIG", `Two primers are named "${primer.name}"; primer names must be unique.`);
+        throw new KckError(
+          "BAD_CONFIG",
+          `Two primers are named "${primer.name}"; primer names must be unique.`,
+        );
       }
       primers.set(primer.name, primer);
     }
@@ -137,7 +141,8 @@ export class Engine {
       channel: EVENTS_CHANNEL,
       onPayload: (payload) => engine.onEvent(payload),
       onReconnect: () => engine.reconnected(),
-      onError: (error) => engine.log.warn({ err: error }, "change-event connection lost; reconnecting"),
+      onError: (error) =>
+        engine.log.warn({ err: error }, "change-event connection lost; reconnecting"),
     });
     await engine.listener.ready;
     return engine;
@@ -159,7 +164,10 @@ export class Engine {
   /** The parsed key of a primer's params; the primer must be one this instance serves. */
   resolve(primer: AnyPrimer, params: Readonly<Record<string, unknown>>): ParsedKey {
     if (this.primers.get(primer.name) !== primer) {
-      throw new KckError("UNKNOWN_PRIMER", `Primer "${primer.name}" is not served by this KCK instance; pass it in its primers.`);
+      throw new KckError(
+        "UNKNOWN_PRIMER",
+        `Primer "${primer.name}" is not served by this KCK instance; pass it in its primers.`,
+      );
     }
     const clean: Record<string, unknown> = {};
     for (const name of primer.paramNames) clean[name] = params[name];
@@ -170,8 +178,12 @@ export class Engine {
   get(key: string): Promise<unknown>;
   /** Reads a product's value by primer and params, computing it if it is missing or expired. */
   get<P extends AnyPrimer>(primer: P, params: PrimerParams<P>): Promise<PrimerValue<P>>;
-  async get(target: string | AnyPrimer, params?: Readonly<Record<string, unknown>>): Promise<unknown> {
-    const parsed = typeof target === "string" ? this.parse(target) : this.resolve(target, params ?? {});
+  async get(
+    target: string | AnyPrimer,
+    params?: Readonly<Record<string, unknown>>,
+  ): Promise<unknown> {
+    const parsed =
+      typeof target === "string" ? this.parse(target) : this.resolve(target, params ?? {});
     const [result] = await this.load([parsed]);
     if (result instanceof Error) throw result;
     return result?.value;
@@ -192,7 +204,10 @@ export class Engine {
    * Error for each that failed.
    */
   async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
-    const stored = await readProducts(this.db, targets.map((target) => target.key));
+    const stored = await readProducts(
+      this.db,
+      targets.map((target) => target.key),
+    );
     return Promise.all(
       targets.map(async (target) => {
         try {
@@ -243,11 +258,18 @@ export class Engine {
    */
   async prime(keys: readonly string[]): Promise<string[]> {
     const targets = keys.map((key) => this.parse(key));
-    const stored = await readProducts(this.db, targets.map((target) => target.key));
+    const stored = await readProducts(
+      this.db,
+      targets.map((target) => target.key),
+    );
     await Promise.all(
       targets
         .filter((target) => !satisfies(stored.get(target.key), "stale"))
-        .map((target) => this.ensure(target, "stale").catch((error: unknown) => this.logFailure(target.key, error))),
+        .map((target) =>
+          this.ensure(target, "stale").catch((error: unknown) =>
+            this.logFailure(target.key, error),
+          ),
+        ),
     );
     return targets.map((target) => target.key);
   }
@@ -292,7 +314,11 @@ export class Engine {
     }
   }
 
-  private serve(target: ParsedKey, stored: StoredProduct | undefined, chain?: Chain): StoredProduct | Promise<StoredProduct> {
+  private serve(
+    target: ParsedKey,
+    stored: StoredProduct | undefined,
+    chain?: Chain,
+  ): StoredProduct | Promise<StoredProduct> {
     const state = freshnessOf(stored);
     if (state === "FRESH") return stored as StoredProduct;
     if (state === "STALE") {
@@ -304,7 +330,8 @@ export class Engine {
 
   /** Single-flight: one compute per key in this process, one per key across processes. */
   private ensure(target: ParsedKey, mode: Mode, chain?: Chain): Promise<StoredProduct> {
-    if (chain?.stack.includes(target.key)) return Promise.reject(cycleError([...chain.stack, target.key]));
+    if (chain?.stack.includes(target.key))
+      return Promise.reject(cycleError([...chain.stack, target.key]));
     const current = this.flights.get(target.key);
     if (current) {
       if (mode !== "force" || !current.started) return current.promise;
@@ -323,7 +350,12 @@ export class Engine {
     return flight.promise;
   }
 
-  private async fly(target: ParsedKey, mode: Mode, chain: Chain | undefined, flight: Flight): Promise<StoredProduct> {
+  private async fly(
+    target: ParsedKey,
+    mode: Mode,
+    chain: Chain | undefined,
+    flight: Flight,
+  ): Promise<StoredProduct> {
     const session = chain ? chain.session.retain() : new SharedSession(await this.db.session());
     let broken: Error | undefined;
     try {
@@ -350,12 +382,19 @@ export class Engine {
    * Takes the key's lock, or returns the product another process stored while we waited for
    * it. Waiters wake on the key's change event, with a short poll as the fallback.
    */
-  private async lockOrResult(session: SharedSession, key: string, mode: Mode): Promise<StoredProduct | undefined> {
+  private async lockOrResult(
+    session: SharedSession,
+    key: string,
+    mode: Mode,
+  ): Promise<StoredProduct | undefined> {
     const deadline = Date.now() + this.lockWaitMs;
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       if (await tryLock(session.q, key)) return undefined;
       if (Date.now() > deadline) {
-        throw new KckError("TIMEOUT", `Waited ${this.lockWaitMs} ms for another process to finish computing ${key}; giving up.`);
+        throw new KckError(
+          "TIMEOUT",
+          `Waited ${this.lockWaitMs} ms for another process to finish computing ${key}; giving up.`,
+        );
       }
       await this.changeOf(key, delay);
       if (mode !== "force") {
@@ -385,20 +424,28 @@ export class Engine {
   }
 
   /** Runs the primer's compute under the key's lock and stores the result. */
-  private async compute(target: ParsedKey, session: SharedSession, stack: readonly string[]): Promise<StoredProduct> {
+  private async compute(
+    target: ParsedKey,
+    session: SharedSession,
+    stack: readonly string[],
+  ): Promise<StoredProduct> {
     const { key, primer, params } = target;
     const chain: Chain = { session, stack: [...stack, key] };
     const dependencies = new Set<string>();
-    const reads = new DataLoader<ParsedKey, StoredProduct, string>((targets) => this.load(targets, chain), {
-      cacheKeyFn: (t) => t.key,
-    });
+    const reads = new DataLoader<ParsedKey, StoredProduct, string>(
+      (targets) => this.load(targets, chain),
+      {
+        cacheKeyFn: (t) => t.key,
+      },
+    );
     const ctx = createComputeContext(
       {
         db: this.db,
         parse: (k) => this.parse(k),
         resolve: (p, v) => this.resolve(p, v),
         readDependency: async (dependency) => {
-          if (chain.stack.includes(dependency.key)) throw cycleError([...chain.stack, dependency.key]);
+          if (chain.stack.includes(dependency.key))
+            throw cycleError([...chain.stack, dependency.key]);
           return (await reads.load(dependency)).value;
         },
       },
@@ -412,12 +459,21 @@ export class Engine {
       value = await primer.compute(params, ctx);
     } catch (error) {
       const computeMs = performance.now() - started;
-      const failure = error instanceof KckError && error.code !== "COMPUTE_FAILED"
-        ? error
-        : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, { cause: error });
+      const failure =
+        error instanceof KckError && error.code !== "COMPUTE_FAILED"
+          ? error
+          : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, {
+              cause: error,
+            });
       this.log.warn({ key, err: error, computeMs }, "compute failed");
-      await writeFailure(session.q, { key, primer: primer.name, params, error: failure.message, computeMs }).catch(
-        (writeError: unknown) => this.log.error({ key, err: writeError }, "could not record a compute failure"),
+      await writeFailure(session.q, {
+        key,
+        primer: primer.name,
+        params,
+        error: failure.message,
+        computeMs,
+      }).catch((writeError: unknown) =>
+        this.log.error({ key, err: writeError }, "could not record a compute failure"),
       );
       throw failure;
     }
@@ -425,7 +481,10 @@ export class Engine {
     const json = JSON.stringify(value ?? null);
     const now = Date.now();
     const freshUntil = Number.isFinite(primer.freshMs) ? new Date(now + primer.freshMs) : null;
-    const staleUntil = freshUntil && Number.isFinite(primer.staleMs) ? new Date(freshUntil.getTime() + primer.staleMs) : null;
+    const staleUntil =
+      freshUntil && Number.isFinite(primer.staleMs)
+        ? new Date(freshUntil.getTime() + primer.staleMs)
+        : null;
     const { product } = await writeComputed(session.q, {
       key,
       primer: primer.name,
@@ -442,7 +501,9 @@ export class Engine {
   }
 
   private track(work: Promise<unknown>): void {
-    const tracked = work.catch((error: unknown) => this.logFailure("background", error)).finally(() => this.background.delete(tracked));
+    const tracked = work
+      .catch((error: unknown) => this.logFailure("background", error))
+      .finally(() => this.background.delete(tracked));
     this.background.add(tracked);
   }
 
@@ -452,5 +513,8 @@ export class Engine {
 }
 
 function cycleError(keys: readonly string[]): KckError {
-  return new KckError("DEPENDENCY_CYCLE", `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others.`);
+  return new KckError(
+    "DEPENDENCY_CYCLE",
+    `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others.`,
+  );
 }

@@ -24,14 +24,23 @@ const COLUMNS = `key, primer, params, value, version, hash,
   last_error as "lastError", last_error_at as "lastErrorAt", error_count as "errorCount"`;
 
 /** Reads the stored products for many keys in one statement. */
-export async function readProducts(q: Queryable, keys: readonly string[]): Promise<Map<string, StoredProduct>> {
-  const { rows } = await q.query<StoredProduct>(`select ${COLUMNS} from kck.products where key = any($1)`, [keys]);
+export async function readProducts(
+  q: Queryable,
+  keys: readonly string[],
+): Promise<Map<string, StoredProduct>> {
+  const { rows } = await q.query<StoredProduct>(
+    `select ${COLUMNS} from kck.products where key = any($1)`,
+    [keys],
+  );
   return new Map(rows.map((row) => [row.key, row]));
 }
 
 /** Reads one stored product. */
 export async function readProduct(q: Queryable, key: string): Promise<StoredProduct | undefined> {
-  const { rows } = await q.query<StoredProduct>(`select ${COLUMNS} from kck.products where key = $1`, [key]);
+  const { rows } = await q.query<StoredProduct>(
+    `select ${COLUMNS} from kck.products where key = $1`,
+    [key],
+  );
   return rows[0];
 }
 
@@ -54,7 +63,10 @@ export interface ComputedWrite {
  * Stores a computed value, its dependency edges and its change event in one statement (so one
  * transaction). The version grows only when the hash differs from the stored one.
  */
-export async function writeComputed(q: Queryable, w: ComputedWrite): Promise<{ product: StoredProduct; changed: boolean }> {
+export async function writeComputed(
+  q: Queryable,
+  w: ComputedWrite,
+): Promise<{ product: StoredProduct; changed: boolean }> {
   const { rows } = await q.query<StoredProduct & { changed: boolean }>(
     `with old as (select hash from kck.products where key = $1),
      up as (
@@ -80,7 +92,17 @@ export async function writeComputed(q: Queryable, w: ComputedWrite): Promise<{ p
      cross join lateral (select (select hash from old) is distinct from $5 as changed) as n
      cross join lateral (select pg_notify('${EVENTS_CHANNEL}', json_build_object('k', up.key,
        'v', up.version, 'op', 'compute', 'c', n.changed)::text)) as notified`,
-    [w.key, w.primer, JSON.stringify(w.params), w.json, w.hash, w.freshUntil, w.staleUntil, w.computeMs, w.dependencies],
+    [
+      w.key,
+      w.primer,
+      JSON.stringify(w.params),
+      w.json,
+      w.hash,
+      w.freshUntil,
+      w.staleUntil,
+      w.computeMs,
+      w.dependencies,
+    ],
   );
   const { changed, ...product } = rows[0] as StoredProduct & { changed: boolean };
   return { product, changed };
@@ -89,7 +111,13 @@ export async function writeComputed(q: Queryable, w: ComputedWrite): Promise<{ p
 /** Records a failed compute: the last good value, if any, stays. */
 export async function writeFailure(
   q: Queryable,
-  w: { key: string; primer: string; params: Readonly<Record<string, unknown>>; error: string; computeMs: number },
+  w: {
+    key: string;
+    primer: string;
+    params: Readonly<Record<string, unknown>>;
+    error: string;
+    computeMs: number;
+  },
 ): Promise<void> {
   await q.query(
     `insert into kck.products as p (key, primer, params, last_error, last_error_at, error_count, last_compute_ms)
@@ -115,7 +143,10 @@ export async function expireProduct(q: Queryable, key: string): Promise<StoredPr
 }
 
 /** The keys a product read when it was last computed, and the keys that read it. */
-export async function readEdges(q: Queryable, key: string): Promise<{ dependencies: string[]; dependents: string[] }> {
+export async function readEdges(
+  q: Queryable,
+  key: string,
+): Promise<{ dependencies: string[]; dependents: string[] }> {
   const { rows } = await q.query<{ dependencies: string[]; dependents: string[] }>(
     `select
        coalesce((select array_agg(dependency order by dependency) from kck.dependencies where dependent = $1), '{}') as dependencies,
@@ -130,7 +161,10 @@ export async function readEdges(q: Queryable, key: string): Promise<{ dependenci
  * process that dies mid-compute releases it with its connection.
  */
 export async function tryLock(q: Queryable, key: string): Promise<boolean> {
-  const { rows } = await q.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtextextended($1, 0)) as locked", [key]);
+  const { rows } = await q.query<{ locked: boolean }>(
+    "select pg_try_advisory_lock(hashtextextended($1, 0)) as locked",
+    [key],
+  );
   return rows[0]?.locked === true;
 }
 

@@ -50,7 +50,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       maskError(error, message, isDev) {
         const masked = maskError(error, message, isDev);
         // Anything masked was unexpected: the client sees a generic message, the log the cause.
-        if (masked !== error) log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, "unexpected error");
+        if (masked !== error)
+          log.error(
+            { err: (error as { originalError?: unknown }).originalError ?? error },
+            "unexpected error",
+          );
         return masked;
       },
     },

@@ -3,7 +3,10 @@ import type { KckBuilder } from "./builder.ts";
 import type { KckSchemaTypes } from "./schema-types.ts";
 
 /** Adds the refresh, invalidate and prime mutations. */
-export function addMutations(builder: KckBuilder, Product: PothosSchemaTypes.ObjectRef<KckSchemaTypes, StoredProduct>): void {
+export function addMutations(
+  builder: KckBuilder,
+  Product: PothosSchemaTypes.ObjectRef<KckSchemaTypes, StoredProduct>,
+): void {
   builder.mutationFields((t) => ({
     refresh: t.field({
       type: Product,
@@ -14,12 +17,14 @@ export function addMutations(builder: KckBuilder, Product: PothosSchemaTypes.Obj
     invalidate: t.field({
       type: Product,
       nullable: true,
-      description: "Marks a product expired so that its next read recomputes it; null when it was never stored.",
+      description:
+        "Marks a product expired so that its next read recomputes it; null when it was never stored.",
       args: { key: t.arg.string({ required: true }) },
       resolve: (_root, { key }, ctx) => ctx.kck.invalidate(key),
     }),
     prime: t.stringList({
-      description: "Computes products ahead of demand (those missing, stale or expired); returns their canonical keys. One bad key primes nothing.",
+      description:
+        "Computes products ahead of demand (those missing, stale or expired); returns their canonical keys. One bad key primes nothing.",
       args: { keys: t.arg.stringList({ required: true }) },
       resolve: (_root, { keys }, ctx) => ctx.kck.prime(keys),
     }),

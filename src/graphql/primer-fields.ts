@@ -11,7 +11,10 @@ export function addPrimerFields(builder: KckBuilder, primers: readonly AnyPrimer
         nullable: true,
         ...(primer.description ? { description: primer.description } : {}),
         args: Object.fromEntries(
-          primer.paramNames.map((name) => [name, t.arg({ type: primer.params[name].scalar, required: true })]),
+          primer.paramNames.map((name) => [
+            name,
+            t.arg({ type: primer.params[name].scalar, required: true }),
+          ]),
         ),
         resolve: async (_root, args, ctx) => {
           const product = await ctx.products.load(ctx.kck.resolve(primer, args));

@@ -20,13 +20,29 @@ export function addProductType(builder: KckBuilder) {
       key: t.exposeString("key"),
       primer: t.exposeString("primer"),
       params: t.expose("params", { type: "JSON" }),
-      value: t.expose("value", { type: "JSON", nullable: true, description: "The stored value, as JSON." }),
-      version: t.exposeInt("version", { description: "Grows by one each time the value changes; 0: never computed." }),
+      value: t.expose("value", {
+        type: "JSON",
+        nullable: true,
+        description: "The stored value, as JSON.",
+      }),
+      version: t.exposeInt("version", {
+        description: "Grows by one each time the value changes; 0: never computed.",
+      }),
       state: t.field({ type: Freshness, resolve: (p) => freshnessOf(p) }),
       computedAt: t.expose("computedAt", { type: "DateTime", nullable: true }),
-      freshUntil: t.expose("freshUntil", { type: "DateTime", nullable: true, description: "Null: fresh until refreshed or invalidated." }),
-      staleUntil: t.expose("staleUntil", { type: "DateTime", nullable: true, description: "Null: may always be served stale." }),
-      computeCount: t.exposeInt("computeCount", { description: "How many times it was computed successfully." }),
+      freshUntil: t.expose("freshUntil", {
+        type: "DateTime",
+        nullable: true,
+        description: "Null: fresh until refreshed or invalidated.",
+      }),
+      staleUntil: t.expose("staleUntil", {
+        type: "DateTime",
+        nullable: true,
+        description: "Null: may always be served stale.",
+      }),
+      computeCount: t.exposeInt("computeCount", {
+        description: "How many times it was computed successfully.",
+      }),
       lastComputeMs: t.exposeFloat("lastComputeMs", { nullable: true }),
       lastError: t.exposeString("lastError", { nullable: true }),
       lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
@@ -34,12 +50,14 @@ export function addProductType(builder: KckBuilder) {
       dependencies: t.field({
         type: [Product],
         description: "The products this one read when it was last computed.",
-        resolve: async (p, _args, ctx) => ctx.kck.productsByKey((await ctx.kck.edges(p.key)).dependencies),
+        resolve: async (p, _args, ctx) =>
+          ctx.kck.productsByKey((await ctx.kck.edges(p.key)).dependencies),
       }),
       dependents: t.field({
         type: [Product],
         description: "The products that read this one.",
-        resolve: async (p, _args, ctx) => ctx.kck.productsByKey((await ctx.kck.edges(p.key)).dependents),
+        resolve: async (p, _args, ctx) =>
+          ctx.kck.productsByKey((await ctx.kck.edges(p.key)).dependents),
       }),
     }),
   });

@@ -15,7 +15,9 @@ function literal(node: ValueNode): unknown {
     case Kind.LIST:
       return node.values.map(literal);
     case Kind.OBJECT:
-      return Object.fromEntries(node.fields.map((field) => [field.name.value, literal(field.value)]));
+      return Object.fromEntries(
+        node.fields.map((field) => [field.name.value, literal(field.value)]),
+      );
     default:
       throw new GraphQLError("JSON literals cannot contain variables.");
   }
@@ -34,7 +36,8 @@ export function addScalars(builder: KckBuilder): void {
     serialize: (value) => (value instanceof Date ? value : new Date(String(value))).toISOString(),
     parseValue: (value) => {
       const date = new Date(String(value));
-      if (Number.isNaN(date.getTime())) throw new GraphQLError(`Expected an ISO 8601 date-time; got ${String(value)}.`);
+      if (Number.isNaN(date.getTime()))
+        throw new GraphQLError(`Expected an ISO 8601 date-time; got ${String(value)}.`);
       return date;
     },
   });

@@ -14,10 +14,8 @@ export function buildSchema(primers: readonly AnyPrimer[]): GraphQLSchema {
   builder.mutationType({});
   addScalars(builder);
   for (const object of definedObjects()) {
-    builder.objectType(object, {
-      ...(object.typeDescription ? { description: object.typeDescription } : {}),
-      fields: object.buildFields,
-    });
+    const { name, description, fields } = object.definition;
+    builder.objectType(object, { name, ...(description ? { description } : {}), fields });
   }
   const Product = addProductType(builder);
   addMutations(builder, Product);

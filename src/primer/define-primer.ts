@@ -58,10 +58,18 @@ export interface Primer<S extends ParamsSpec = ParamsSpec, T extends OutputType 
 export type AnyPrimer = Primer<any, any>;
 
 /** The params object of a primer. */
-export type PrimerParams<P extends AnyPrimer> = P extends { readonly params: infer S extends ParamsSpec } ? ParamsOf<S> : never;
+export type PrimerParams<P extends AnyPrimer> = P extends {
+  readonly params: infer S extends ParamsSpec;
+}
+  ? ParamsOf<S>
+  : never;
 
 /** The value type of a primer. */
-export type PrimerValue<P extends AnyPrimer> = P extends { readonly type: infer T extends OutputType } ? ValueOf<T> : never;
+export type PrimerValue<P extends AnyPrimer> = P extends {
+  readonly type: infer T extends OutputType;
+}
+  ? ValueOf<T>
+  : never;
 
 const NAME = /^[A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED = new Set(["product", "products", "refresh", "invalidate", "prime", "health"]);
@@ -104,5 +112,7 @@ export function definePrimer<S extends ParamsSpec, const T extends OutputType>(
 
 /** Whether a module export is a primer. */
 export function isPrimer(value: unknown): value is AnyPrimer {
-  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "primer";
+  return (
+    typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "primer"
+  );
 }

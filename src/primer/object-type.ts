@@ -1,4 +1,3 @@
-import { ObjectRef } from "@pothos/core";
 import type { KckSchemaTypes } from "../graphql/schema-types.ts";
 
 /** The field builder a primer's object type receives. */
@@ -7,21 +6,24 @@ export type FieldBuilder<Shape> = PothosSchemaTypes.ObjectFieldBuilder<KckSchema
 /** The fields of an object type, as Pothos field refs. */
 export type Fields = Record<string, PothosSchemaTypes.FieldRef<KckSchemaTypes, unknown, "Object">>;
 
-/**
- * A GraphQL object type that primers can return or nest. It is a Pothos ObjectRef, so it can be
- * used wherever Pothos takes a type; KCK implements it in every schema it builds.
- */
-export class KckObject<Shape> extends ObjectRef<KckSchemaTypes, Shape> {
-  constructor(
-    name: string,
-    /** Builds the type's fields. */
-    readonly buildFields: (t: FieldBuilder<Shape>) => Fields,
-    /** Shown in the schema. */
-    readonly typeDescription: string | undefined,
-  ) {
-    super(name);
-  }
+/** What KCK needs to implement an object type in a schema. */
+export interface ObjectDefinition<Shape> {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly fields: (t: FieldBuilder<Shape>) => Fields;
 }
+
+/**
+ * A GraphQL object type that primers can return or nest. Pothos accepts a class as a type
+ * param and binds it to a fresh ref in each builder, so one definition serves every schema KCK
+ * builds (a Pothos ref, by contrast, belongs to one builder).
+ */
+export type KckObject<Shape> = Constructor<Shape> & {
+  readonly definition: ObjectDefinition<Shape>;
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: the constructor form Pothos takes as a type param
+type Constructor<Shape> = new (...args: any[]) => Shape;
 
 const defined = new Map<string, KckObject<unknown>>();
 
@@ -38,11 +40,17 @@ export function defineObject<Shape>(
   options: { description?: string } = {},
 ): KckObject<Shape> {
   if (defined.has(name)) {
-    throw new Error(`An object type named "${name}" is already defined; type names must be unique.`);
+    throw new Error(
+      `An object type named "${name}" is already defined; type names must be unique.`,
+    );
   }
-  const ref = new KckObject<Shape>(name, fields, options.description);
-  defined.set(name, ref as KckObject<unknown>);
-  return ref;
+  const object = class {} as unknown as KckObject<Shape>;
+  Object.defineProperty(object, "name", { value: name });
+  Object.defineProperty(object, "definition", {
+    value: { name, description: options.description, fields },
+  });
+  defined.set(name, object as KckObject<unknown>);
+  return object;
 }
 
 /** Every object type defined so far in this process, in definition order. */

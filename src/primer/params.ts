@@ -39,14 +39,21 @@ const int: ParamType<number> = {
   },
   format: (value) => String(value),
   check: (value) =>
-    typeof value === "number" && Number.isSafeInteger(value) ? undefined : "expected a whole number",
+    typeof value === "number" && Number.isSafeInteger(value)
+      ? undefined
+      : "expected a whole number",
 };
 
 const float: ParamType<number> = {
   scalar: "Float",
   parse(segment) {
     const n = Number(segment);
-    if (segment.trim() !== segment || segment === "" || !Number.isFinite(n) || String(n) !== segment) {
+    if (
+      segment.trim() !== segment ||
+      segment === "" ||
+      !Number.isFinite(n) ||
+      String(n) !== segment
+    ) {
       throw new Error("expected a finite number in its shortest form, such as 1.5");
     }
     return n;
@@ -89,7 +96,11 @@ export const param = {
 };
 
 /** Throws BAD_PARAM unless `params` holds a valid value for every declared param. */
-export function checkParams(primer: string, spec: ParamsSpec, params: Record<string, unknown>): void {
+export function checkParams(
+  primer: string,
+  spec: ParamsSpec,
+  params: Record<string, unknown>,
+): void {
   for (const [name, type] of Object.entries(spec)) {
     const problem = type.check(params[name]);
     if (problem !== undefined) {

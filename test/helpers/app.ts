@@ -10,7 +10,10 @@ export interface TestApp {
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
-  ): Promise<{ data?: T; errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[] }>;
+  ): Promise<{
+    data?: T;
+    errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+  }>;
   stop(): Promise<void>;
 }
 
