@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { calls, control, fixturePrimers } from "./fixtures/counting.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
@@ -210,12 +211,18 @@ describe("mutations", () => {
 
 describe("errors", () => {
   it("masks unexpected errors for clients", async () => {
-    const other = await startTestApp({ databaseUrl: database.url, primers: fixturePrimers });
+    const lines: string[] = [];
+    const log = pino({ level: "error" }, { write: (line: string) => lines.push(line) });
+    const other = await startTestApp({ databaseUrl: database.url, primers: fixturePrimers, log });
     try {
       await other.app.engine.db.close();
       const { errors } = await other.gql("{ square(n: 3) { n } }");
       expect(errors?.[0]?.message).toBe("Unexpected error.");
       expect(JSON.stringify(errors)).not.toMatch(/pool/i);
+      // The log has the whole cause.
+      expect(lines.join("\n")).toMatch(
+        /Cannot use a pool after calling end.*"msg":"unexpected error"/,
+      );
     } finally {
       await other.stop();
     }

@@ -1,5 +1,6 @@
 import { type App, createApp } from "../../src/app.ts";
 import type { ModuleSetup } from "../../src/load-primers.ts";
+import type { Logger } from "../../src/logger.ts";
 import type { AnyPrimer } from "../../src/primer/define-primer.ts";
 
 /** A started gateway on a random port, with a GraphQL client. */
@@ -22,6 +23,7 @@ export async function startTestApp(options: {
   databaseUrl: string;
   primers: readonly AnyPrimer[];
   setups?: readonly ModuleSetup[];
+  log?: Logger;
 }): Promise<TestApp> {
   const app = createApp({ ...options, port: 0, host: "127.0.0.1" });
   const { url } = await app.start();
