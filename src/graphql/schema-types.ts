@@ -9,6 +9,8 @@ export interface RequestContext {
   readonly kck: Engine;
   /** Reads products for this one operation: one SQL read per tick, misses computed once. */
   readonly products: DataLoader<ParsedKey, StoredProduct, string>;
+  /** The bearer token the client sent, if any. */
+  readonly token: string | undefined;
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */

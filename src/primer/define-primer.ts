@@ -34,6 +34,12 @@ export interface PrimerOptions<S extends ParamsSpec, T extends OutputType> {
    * @default "forever"
    */
   stale?: Duration;
+  /**
+   * How long one compute may run before it is abandoned with a TIMEOUT error (its lock is
+   * released and the last good value kept).
+   * @default the engine's computeTimeoutMs (2 minutes)
+   */
+  timeout?: Duration;
 }
 
 /** A declared primer: its options, normalised. */
@@ -51,6 +57,8 @@ export interface Primer<S extends ParamsSpec = ParamsSpec, T extends OutputType 
   readonly freshMs: number;
   /** Milliseconds a value may be served stale after that (Infinity: always). */
   readonly staleMs: number;
+  /** Milliseconds one compute may run; undefined: the engine's default. */
+  readonly timeoutMs: number | undefined;
 }
 
 /** Any primer, whatever its params and type. */
@@ -107,6 +115,10 @@ export function definePrimer<S extends ParamsSpec, const T extends OutputType>(
     compute: options.compute,
     freshMs: toMs(options.fresh ?? "forever", `fresh duration of primer "${options.name}"`),
     staleMs: toMs(options.stale ?? "forever", `stale duration of primer "${options.name}"`),
+    timeoutMs:
+      options.timeout === undefined
+        ? undefined
+        : toMs(options.timeout, `timeout of primer "${options.name}"`),
   };
 }
 
