@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -9,6 +9,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** A server URL on which each test file creates its own database. */
     serverUrl: string;
+    /** Where reliability tests append their counts (test/helpers/reliability.ts). */
+    reliabilityLog: string;
   }
 }
 
@@ -17,16 +19,36 @@ declare module "vitest" {
  * Either way each test file makes its own database on that server (test/helpers/db.ts).
  */
 export default async function setup(project: TestProject) {
+  const workDir = await mkdtemp(join(tmpdir(), "kck-test-"));
+  const reliabilityLog = join(workDir, "reliability.jsonl");
+  project.provide("reliabilityLog", reliabilityLog);
   const url = process.env["DATABASE_URL"];
+  let stop = async () => {};
   if (url) {
     project.provide("serverUrl", url);
-    return;
+  } else {
+    const embedded = await startEmbedded({ dataDir: join(workDir, "db"), log: silentLogger() });
+    project.provide("serverUrl", embedded.url);
+    stop = embedded.stop;
   }
-  const dataDir = await mkdtemp(join(tmpdir(), "kck-test-"));
-  const embedded = await startEmbedded({ dataDir, log: silentLogger() });
-  project.provide("serverUrl", embedded.url);
   return async () => {
-    await embedded.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await printReliabilityCounts(reliabilityLog);
+    await stop();
+    await rm(workDir, { recursive: true, force: true });
   };
+}
+
+async function printReliabilityCounts(path: string): Promise<void> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  if (text === "") return;
+  const totals: Record<string, number> = {};
+  for (const line of text.trim().split("\n")) {
+    for (const [name, n] of Object.entries(JSON.parse(line) as Record<string, number>)) {
+      totals[name] = (totals[name] ?? 0) + n;
+    }
+  }
+  const shown = Object.entries(totals)
+    .map(([name, n]) => `${name}: ${n}`)
+    .join(", ");
+  console.log(`\nReliability counts: ${shown}\n`);
 }

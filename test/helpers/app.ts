@@ -1,4 +1,4 @@
-import { type App, createApp } from "../../src/app.ts";
+import { type App, type AppOptions, createApp } from "../../src/app.ts";
 import type { ModuleSetup } from "../../src/load-primers.ts";
 import type { Logger } from "../../src/logger.ts";
 import type { AnyPrimer } from "../../src/primer/define-primer.ts";
@@ -11,6 +11,7 @@ export interface TestApp {
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
   ): Promise<{
     data?: T;
     errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
@@ -19,21 +20,23 @@ export interface TestApp {
 }
 
 /** Starts a gateway for tests on 127.0.0.1 with a random port. */
-export async function startTestApp(options: {
-  databaseUrl: string;
-  primers: readonly AnyPrimer[];
-  setups?: readonly ModuleSetup[];
-  log?: Logger;
-}): Promise<TestApp> {
+export async function startTestApp(
+  options: {
+    databaseUrl: string;
+    primers: readonly AnyPrimer[];
+    setups?: readonly ModuleSetup[];
+    log?: Logger;
+  } & Omit<AppOptions, "port" | "host" | "databaseUrl" | "primers">,
+): Promise<TestApp> {
   const app = createApp({ ...options, port: 0, host: "127.0.0.1" });
   const { url } = await app.start();
   return {
     app,
     url,
-    async gql(query, variables) {
+    async gql(query, variables, headers = {}) {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify({ query, variables }),
       });
       return (await response.json()) as never;

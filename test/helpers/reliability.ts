@@ -1,0 +1,15 @@
+import { appendFile } from "node:fs/promises";
+import { inject } from "vitest";
+
+/** What the reliability suite counts; the run prints the totals at the end. */
+export interface ReliabilityCounts {
+  inputsTried?: number;
+  faultsInjected?: number;
+  requestsFailedDuringOutages?: number;
+  dataLost?: number;
+}
+
+/** Adds counts to this run's reliability totals. */
+export async function recordCounts(counts: ReliabilityCounts): Promise<void> {
+  await appendFile(inject("reliabilityLog"), `${JSON.stringify(counts)}\n`);
+}
