@@ -46,7 +46,7 @@ export type RefreshMutationVariables = Exact<{
 }>;
 
 
-export type RefreshMutation = { refresh: { key: string, version: number } };
+export type RefreshMutation = { refresh: { key: string, version: number } | null };
 
 export type InvalidateMutationVariables = Exact<{
   key: string;

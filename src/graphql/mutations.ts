@@ -10,6 +10,8 @@ export function addMutations(
   builder.mutationFields((t) => ({
     refresh: t.field({
       type: Product,
+      // Nullable, so that one failing refresh in a multi-field mutation leaves the others' results.
+      nullable: true,
       description: "Recomputes a product now, whatever its freshness, and returns what was stored.",
       args: { key: t.arg.string({ required: true }) },
       resolve: (_root, { key }, ctx) => ctx.kck.refresh(key),
