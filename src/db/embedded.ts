@@ -40,6 +40,8 @@ const exists = (path: string) =>
 export async function startEmbedded(options: {
   dataDir: string;
   log: Logger;
+  /** The TCP port; default: a free one. */
+  port?: number;
 }): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   const databaseDir = join(dataDir, "pg");
@@ -50,7 +52,7 @@ export async function startEmbedded(options: {
   }
   const password = (await readFile(passwordFile, "utf8")).trim();
   await stopOrphan(databaseDir, options.log);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -76,7 +78,11 @@ export async function startEmbedded(options: {
       await mkdir(databaseDir, { recursive: true });
       await chown(databaseDir, uid, gid);
     }
-    await server.initialise();
+    await server.initialise().catch((error: Error) => {
+      throw new Error(
+        `Could not create the embedded PostgreSQL cluster in ${databaseDir}: ${error.message.trim()} (when run as root, every folder above it must be passable by the postgres OS user).`,
+      );
+    });
   }
   await server.start();
   options.log.info({ port, databaseDir }, "embedded PostgreSQL started");
