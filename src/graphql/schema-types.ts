@@ -9,6 +9,8 @@ export interface RequestContext {
   readonly kck: Engine;
   /** Reads products for this one operation: one SQL read per tick, misses computed once. */
   readonly products: DataLoader<ParsedKey, StoredProduct, string>;
+  /** Every product `products` served in this operation (for HTTP caching hints). */
+  readonly served: StoredProduct[];
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */
