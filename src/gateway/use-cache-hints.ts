@@ -91,7 +91,9 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
       }
       const body = await response.text();
       const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
-      const headers = new fetchAPI.Headers(response.headers);
+      // Copied one by one: yoga names its headers in mixed case, which a Headers copy can lose.
+      const headers = new fetchAPI.Headers();
+      response.headers.forEach((value, name) => headers.set(name.toLowerCase(), value));
       headers.set("etag", etag);
       headers.append("vary", "accept");
       headers.set(
