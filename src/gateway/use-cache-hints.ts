@@ -93,7 +93,9 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
       const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
       // Copied one by one: yoga names its headers in mixed case, which a Headers copy can lose.
       const headers = new fetchAPI.Headers();
-      response.headers.forEach((value, name) => headers.set(name.toLowerCase(), value));
+      response.headers.forEach((value, name) => {
+        headers.set(name.toLowerCase(), value);
+      });
       headers.set("etag", etag);
       headers.append("vary", "accept");
       headers.set(
