@@ -1,14 +1,19 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDb, type Db, redactUrl } from "./db/db.ts";
-import { startEmbedded } from "./db/embedded.ts";
+import { createDashboard } from "./dashboard/dashboard.ts";
+import type { Db } from "./db/db.ts";
+import { openDatabase } from "./db/open.ts";
 import { Engine } from "./engine/engine.ts";
 import type { AuthOptions } from "./gateway/auth.ts";
+import { createHttpHandler } from "./gateway/http-handler.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
+import { useCacheHints } from "./gateway/use-cache-hints.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
 import type { ModuleSetup } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { createMetrics, type KckMetrics } from "./metrics/metrics.ts";
+import { readQueueDepth } from "./metrics/queue-depth.ts";
 import type { AnyPrimer } from "./primer/define-primer.ts";
 
 /** Options for {@link createApp}. Defaults are the ones `npm start` uses. */
@@ -29,6 +34,12 @@ export interface AppOptions {
   poolSize?: number;
   /** Where KCK logs. @default silent */
   log?: Logger;
+  /** Serve the operator's dashboard at `/kck`. @default true */
+  dashboard?: boolean;
+  /** Also export Node's process metrics at `/metrics`. @default false */
+  processMetrics?: boolean;
+  /** The longest `max-age` sent on cacheable query responses, in seconds. @default 3600 */
+  cacheMaxAge?: number;
   /** Operation and request size limits. @default DEFAULT_LIMITS */
   limits?: Limits;
   /** Who may run mutations, queries and subscriptions. @default mutations open outside production */
@@ -45,16 +56,23 @@ export interface App {
   readonly engine: Engine;
   /** The yoga instance; available once started. */
   readonly gateway: Gateway;
+  /** This app's metrics (its own registry): scraped at `/metrics`, fed by every part. */
+  readonly metrics: KckMetrics;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
 export function createApp(options: AppOptions): App {
   const log = options.log ?? silentLogger();
-  let stopEmbedded: (() => Promise<void>) | undefined;
+  let closeDb: (() => Promise<void>) | undefined;
   let db: Db | undefined;
   let engine: Engine | undefined;
   let gateway: Gateway | undefined;
   let server: Server | undefined;
+  const metrics = createMetrics({
+    processMetrics: options.processMetrics ?? false,
+    queueDepth: async () => (db ? readQueueDepth(db) : undefined),
+    onError: (error) => log.warn({ err: error }, "could not read the job queue's depth"),
+  });
 
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined)
@@ -71,10 +89,9 @@ export function createApp(options: AppOptions): App {
     }
     await engine?.stop();
     engine = undefined;
-    await db?.close();
     db = undefined;
-    await stopEmbedded?.();
-    stopEmbedded = undefined;
+    await closeDb?.();
+    closeDb = undefined;
   };
 
   return {
@@ -84,24 +101,20 @@ export function createApp(options: AppOptions): App {
     get gateway() {
       return started(gateway, "the gateway");
     },
+    metrics,
     stop,
     async start() {
       try {
-        let url = options.databaseUrl;
-        if (url === undefined) {
-          const embedded = await startEmbedded({ dataDir: options.dataDir ?? ".kck", log });
-          stopEmbedded = embedded.stop;
-          url = embedded.url;
-        }
-        log.info({ database: redactUrl(url) }, "connecting to PostgreSQL");
-        const poolSize = options.poolSize ?? 10;
-        db = createDb({
-          url,
-          poolSize,
-          sessionPoolSize: poolSize,
-          onError: (error) => log.warn({ err: error }, "an idle database connection failed"),
+        const opened = await openDatabase({ ...options, log });
+        closeDb = opened.close;
+        db = opened.db;
+        engine = await Engine.start({
+          db,
+          primers: options.primers,
+          log,
+          metrics: metrics.engine,
         });
-        engine = await Engine.start({ db, primers: options.primers, log });
+        engine.onChange((event) => metrics.changeEvent(event));
         for (const setup of options.setups ?? []) await setup(db);
         const limits = options.limits ?? DEFAULT_LIMITS;
         gateway = createGateway({
@@ -110,14 +123,23 @@ export function createApp(options: AppOptions): App {
           log,
           limits,
           ...(options.auth ? { auth: options.auth } : {}),
+          plugins: [
+            useCacheHints({
+              primers: options.primers.map((p) => p.name),
+              maxAge: options.cacheMaxAge ?? 3600,
+            }),
+          ],
         });
-        const health = healthHandler(db);
-        const yoga = gateway;
-        server = createServer((req, res) => {
-          if (req.url === "/health") return void health(res);
-          if (!withinBodyLimit(req, res, limits.bodyBytes)) return;
-          return void yoga(req, res);
-        });
+        server = createServer(
+          createHttpHandler({
+            graphql: gateway,
+            db,
+            metrics,
+            dashboard: options.dashboard === false ? undefined : createDashboard({ engine }),
+            bodyBytes: limits.bodyBytes,
+            log,
+          }),
+        );
         const listening = server;
         await new Promise<void>((done, fail) => {
           listening.once("error", fail);
@@ -139,53 +161,5 @@ export function createApp(options: AppOptions): App {
         throw error;
       }
     },
-  };
-}
-
-/**
- * Refuses a request body over the limit with 413: at once when Content-Length says so, and
- * mid-stream (closing the connection) when a chunked body grows past it.
- */
-function withinBodyLimit(req: IncomingMessage, res: ServerResponse, limit: number): boolean {
-  const tooLarge = () => {
-    if (!res.headersSent) {
-      res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(
-        JSON.stringify({
-          errors: [
-            {
-              message: `The request body is larger than the limit of ${limit} bytes.`,
-              extensions: { code: "PAYLOAD_TOO_LARGE" },
-            },
-          ],
-        }),
-      );
-    }
-  };
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) {
-    tooLarge();
-    req.resume();
-    return false;
-  }
-  let received = 0;
-  req.on("data", (chunk: Buffer) => {
-    received += chunk.length;
-    if (received > limit) {
-      tooLarge();
-      req.destroy();
-    }
-  });
-  return true;
-}
-
-function healthHandler(db: Db) {
-  return async (res: ServerResponse): Promise<void> => {
-    const database = await db.query("select 1").then(
-      () => "up",
-      () => "down",
-    );
-    res.writeHead(database === "up" ? 200 : 503, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: database === "up" ? "ok" : "degraded", database }));
   };
 }

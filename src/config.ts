@@ -22,6 +22,22 @@ export interface Config {
   limits: Limits;
   /** KCK_ADMIN_TOKEN, KCK_READ_TOKEN, and NODE_ENV=production. Never logged. */
   auth: AuthOptions;
+  /** LOG_LEVEL for one-shot `kck` commands, which log to stderr. @default "error" */
+  commandLogLevel: string;
+}
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function level(env: NodeJS.ProcessEnv, fallback: string): string {
+  const raw = env["LOG_LEVEL"];
+  if (raw === undefined || raw === "") return fallback;
+  if (!LEVELS.includes(raw)) {
+    throw new KckError(
+      "BAD_CONFIG",
+      `LOG_LEVEL must be one of ${LEVELS.join(", ")}; got "${raw}".`,
+    );
+  }
+  return raw;
 }
 
 function integer(
@@ -52,7 +68,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer(env, "PORT", 4000, 0, 65_535),
     host: env["HOST"] || undefined,
     poolSize: integer(env, "KCK_POOL_SIZE", 10, 1, 1000),
-    logLevel: env["LOG_LEVEL"] || "info",
+    logLevel: level(env, "info"),
+    commandLogLevel: level(env, "error"),
     limits: {
       depth: integer(env, "KCK_MAX_DEPTH", DEFAULT_LIMITS.depth, 1, 1000),
       aliases: integer(env, "KCK_MAX_ALIASES", DEFAULT_LIMITS.aliases, 0, 100_000),

@@ -1,4 +1,5 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
+import { currentRequestId } from "./request-scope.ts";
 
 export type { Logger };
 
@@ -6,11 +7,27 @@ export type { Logger };
 export interface LoggerOptions {
   /** pino level name. @default "info" */
   level?: string;
+  /** Where the JSON lines go: a file descriptor (1 stdout, 2 stderr) or a stream. @default 1 */
+  destination?: number | DestinationStream;
 }
 
-/** Creates KCK's structured logger (JSON lines on stdout). */
+/**
+ * Creates KCK's structured logger (JSON lines). Each line logged while a request is served
+ * carries its `reqId`.
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino({ name: "kck", level: options.level ?? "info" });
+  const destination = options.destination ?? 1;
+  return pino(
+    {
+      name: "kck",
+      level: options.level ?? "info",
+      mixin() {
+        const reqId = currentRequestId();
+        return reqId === undefined ? {} : { reqId };
+      },
+    },
+    typeof destination === "number" ? pino.destination(destination) : destination,
+  );
 }
 
 /** A logger that drops everything, for tests and embedding. */

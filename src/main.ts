@@ -1,29 +1,11 @@
-import { createApp } from "./app.ts";
+import { serve } from "./cli/commands/serve.ts";
 import { readConfig } from "./config.ts";
-import { loadPrimers } from "./load-primers.ts";
-import { createLogger } from "./logger.ts";
+import { messageOf } from "./errors.ts";
 
-// Process start only: read the environment, build the app, stop it on a signal.
-const config = readConfig();
-const log = createLogger({ level: config.logLevel });
-const { primers, setups } = await loadPrimers(config.primersDir);
-const app = createApp({ ...config, primers, setups, log });
-
-let stopping = false;
-const shutdown = async (signal: string): Promise<void> => {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, "stopping");
-  await app.stop();
-  process.exit(0);
-};
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-
+// Process start of `npm start` (the same as `kck serve`): read the environment and serve.
 try {
-  const { url } = await app.start();
-  console.log(`KCK is serving GraphQL and GraphiQL at ${url}`);
+  await serve(readConfig());
 } catch (error) {
-  log.fatal({ err: error }, "could not start");
+  console.error(`KCK could not start: ${messageOf(error)}`);
   process.exit(1);
 }

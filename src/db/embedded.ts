@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Logger } from "../logger.ts";
+import { connectClient } from "./db.ts";
 
 /** A PostgreSQL server started by this process. */
 export interface EmbeddedDatabase {
@@ -51,7 +52,17 @@ export async function startEmbedded(options: {
     await writeFile(passwordFile, randomBytes(18).toString("base64url"), { mode: 0o600 });
   }
   const password = (await readFile(passwordFile, "utf8")).trim();
-  await stopOrphan(databaseDir, options.log);
+  const running = await runningServer(databaseDir);
+  if (running !== undefined && (await ownedByLiveProcess(running.pid))) {
+    // Another KCK process (a `kck serve` while a `kck` command runs) owns it: join, and leave it running.
+    const url = await joinRunning(running, password);
+    if (url !== undefined) {
+      options.log.info({ databaseDir }, "joined the embedded PostgreSQL another process runs");
+      return { url, stop: async () => {} };
+    }
+  } else if (running !== undefined) {
+    await stopOrphan(running.pid, options.log);
+  }
   const port = options.port ?? (await freePort());
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
@@ -87,7 +98,7 @@ export async function startEmbedded(options: {
   await server.start();
   options.log.info({ port, databaseDir }, "embedded PostgreSQL started");
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: urlOf(password, port),
     stop: () => server.stop(),
   };
 }
@@ -109,25 +120,59 @@ async function importEmbeddedPostgres() {
   return module.default;
 }
 
+/** The server PostgreSQL's lock file (`postmaster.pid`: pid on line 1, port on line 4) names, if it runs. */
+async function runningServer(
+  databaseDir: string,
+): Promise<{ pid: number; port: number } | undefined> {
+  const lock = await readFile(join(databaseDir, "postmaster.pid"), "utf8").catch(() => undefined);
+  const [pid, , , port] = (lock?.split("\n") ?? []).map(Number);
+  if (!pid || !port || !isAlive(pid)) return undefined;
+  const command = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  // Only our own server: started as `postgres -D <this folder>` (a pid can be reused).
+  if (!command.includes("postgres") || !command.includes(databaseDir)) return undefined;
+  return { pid, port };
+}
+
+/** Whether the server's parent, the KCK process that started it, is still alive. */
+async function ownedByLiveProcess(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // The fields after the command name (in parentheses): state, then the parent's pid.
+  const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  if (!Number.isInteger(ppid) || ppid <= 1) return false;
+  const parent = await readFile(`/proc/${ppid}/cmdline`, "utf8").catch(() => "");
+  return parent.includes("node");
+}
+
+/** The URL of a running server once it accepts connections (a starting one refuses for a moment). */
+async function joinRunning(
+  server: { pid: number; port: number },
+  password: string,
+): Promise<string | undefined> {
+  const url = urlOf(password, server.port);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      const client = await connectClient(url, "kck-probe");
+      await client.end();
+      return url;
+    } catch {
+      if (!isAlive(server.pid)) return undefined;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return undefined;
+}
+
 /**
  * A process killed with SIGKILL leaves its PostgreSQL child running on the data folder, and the
- * next start would fail on its lock file. When postmaster.pid names a live postgres process,
- * ask it to shut down (SIGINT: fast shutdown, which keeps every committed write) and wait.
+ * next start would fail on its lock file. Ask that orphan to shut down (SIGINT: fast shutdown,
+ * which keeps every committed write) and wait.
  */
-async function stopOrphan(databaseDir: string, log: Logger): Promise<void> {
-  const pidFile = await readFile(join(databaseDir, "postmaster.pid"), "utf8").catch(
-    () => undefined,
-  );
-  const pid = Number(pidFile?.split("\n")[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  const command = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  // Only our own server: started as `postgres -D <this folder>`.
-  if (!command.includes("postgres") || !command.includes(databaseDir)) return;
+async function stopOrphan(pid: number, log: Logger): Promise<void> {
   log.warn({ pid }, "stopping a PostgreSQL left running on the data folder by an earlier process");
   process.kill(pid, "SIGINT");
   for (let waited = 0; isAlive(pid); waited += 50) {
     if (waited > 30_000)
-      throw new Error(`PostgreSQL (pid ${pid}) left on ${databaseDir} did not stop within 30 s.`);
+      throw new Error(`PostgreSQL (pid ${pid}) left running did not stop within 30 s.`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -136,10 +181,14 @@ function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (postgres, when we are not root).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+const urlOf = (password: string, port: number) =>
+  `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
 async function lookupPostgresUser(): Promise<{ uid: number; gid: number }> {
   const passwd = await readFile("/etc/passwd", "utf8");

@@ -8,6 +8,7 @@ import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
 import { createComputeContext } from "./compute-context.ts";
+import type { EngineHooks } from "./engine-hooks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
   type ChangeEvent,
@@ -40,6 +41,8 @@ export interface EngineOptions {
    * @default 120000
    */
   computeTimeoutMs?: number;
+  /** Called on hits, misses, stale serves, computes and failures (metrics). @default none */
+  metrics?: EngineHooks;
 }
 
 /** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
@@ -109,6 +112,7 @@ export class Engine {
   private readonly log: Logger;
   private readonly lockWaitMs: number;
   private readonly computeTimeoutMs: number;
+  private readonly hooks: EngineHooks;
   private readonly flights = new Map<string, Flight>();
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly background = new Set<Promise<unknown>>();
@@ -133,6 +137,7 @@ export class Engine {
     this.log = options.log ?? silentLogger();
     this.lockWaitMs = options.lockWaitMs ?? 300_000;
     this.computeTimeoutMs = options.computeTimeoutMs ?? 120_000;
+    this.hooks = options.metrics ?? {};
     this.refreshLater = (key) => {
       this.track(this.ensure(this.parse(key), "stale"));
     };
@@ -327,11 +332,16 @@ export class Engine {
     chain?: Chain,
   ): StoredProduct | Promise<StoredProduct> {
     const state = freshnessOf(stored);
-    if (state === "FRESH") return stored as StoredProduct;
+    if (state === "FRESH") {
+      this.hooks.onHit?.(target.primer.name);
+      return stored as StoredProduct;
+    }
     if (state === "STALE") {
+      this.hooks.onStale?.(target.primer.name);
       this.refreshLater(target.key);
       return stored as StoredProduct;
     }
+    this.hooks.onMiss?.(target.primer.name);
     return this.ensure(target, "missing", chain);
   }
 
@@ -472,6 +482,7 @@ export class Engine {
       );
     } catch (error) {
       const computeMs = performance.now() - started;
+      this.hooks.onFailure?.(primer.name, computeMs);
       const failure =
         error instanceof KckError && error.code !== "COMPUTE_FAILED"
           ? error
@@ -509,6 +520,7 @@ export class Engine {
       computeMs,
       dependencies: [...dependencies],
     });
+    this.hooks.onCompute?.(primer.name, computeMs);
     this.log.debug({ key, version: product.version, computeMs }, "computed");
     return product;
   }

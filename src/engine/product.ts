@@ -26,7 +26,10 @@ export interface StoredProduct {
 export type Freshness = "FRESH" | "STALE" | "EXPIRED" | "MISSING";
 
 /** The freshness of a stored product (or of none) at a moment. */
-export function freshnessOf(product: StoredProduct | undefined, now = Date.now()): Freshness {
+export function freshnessOf(
+  product: Pick<StoredProduct, "computedAt" | "freshUntil" | "staleUntil"> | undefined,
+  now = Date.now(),
+): Freshness {
   if (product === undefined || product.computedAt === null) return "MISSING";
   if (product.freshUntil === null || product.freshUntil.getTime() > now) return "FRESH";
   if (product.staleUntil === null || product.staleUntil.getTime() > now) return "STALE";

@@ -16,7 +16,12 @@ export interface ChangeEvent {
   op: ChangeOp;
   /** Whether the value changed (false: only its freshness moved). */
   c: boolean;
+  /** When the database wrote the event, in ms since the epoch (to measure delivery lag). */
+  t?: number;
 }
+
+// The database's clock when the statement runs, in ms: receivers subtract it from their own.
+const EVENT_TIME = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 const COLUMNS = `key, primer, params, value, version, hash,
   computed_at as "computedAt", fresh_until as "freshUntil", stale_until as "staleUntil",
@@ -91,7 +96,7 @@ export async function writeComputed(
      select up.*, n.changed from up
      cross join lateral (select (select hash from old) is distinct from $5 as changed) as n
      cross join lateral (select pg_notify('${EVENTS_CHANNEL}', json_build_object('k', up.key,
-       'v', up.version, 'op', 'compute', 'c', n.changed)::text)) as notified`,
+       'v', up.version, 'op', 'compute', 'c', n.changed, 't', ${EVENT_TIME})::text)) as notified`,
     [
       w.key,
       w.primer,
@@ -136,7 +141,7 @@ export async function expireProduct(q: Queryable, key: string): Promise<StoredPr
        where key = $1 returning ${COLUMNS}
      )
      select up.* from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
-       json_build_object('k', up.key, 'v', up.version, 'op', 'invalidate', 'c', false)::text)) as n`,
+       json_build_object('k', up.key, 'v', up.version, 'op', 'invalidate', 'c', false, 't', ${EVENT_TIME})::text)) as n`,
     [key],
   );
   return rows[0];

@@ -23,20 +23,27 @@ export interface GatewayOptions {
   limits?: Limits;
   /** Who may run what. @default mutations open outside production, queries open */
   auth?: AuthOptions;
-  /** Extra envelop/yoga plugins (metrics, logging), applied after limits and authorization. */
-  plugins?: Plugin[];
+  /** Extra envelop/yoga plugins (metrics, caching hints), applied after limits and authorization. */
+  plugins?: (Plugin | Plugin<RequestContext>)[];
   /** The GraphQL path. @default "/graphql" */
   path?: string;
 }
 
 /** Builds the per-request context: the engine, a fresh product loader, the caller's token. */
 export function requestContext(engine: Engine, token: string | undefined): RequestContext {
+  const served: StoredProduct[] = [];
   return {
     kck: engine,
     token,
-    products: new DataLoader<ParsedKey, StoredProduct, string>((targets) => engine.load(targets), {
-      cacheKeyFn: (target) => target.key,
-    }),
+    served,
+    products: new DataLoader<ParsedKey, StoredProduct, string>(
+      async (targets) => {
+        const results = await engine.load(targets);
+        for (const result of results) if (!(result instanceof Error)) served.push(result);
+        return results;
+      },
+      { cacheKeyFn: (target) => target.key },
+    ),
   };
 }
 

@@ -11,6 +11,8 @@ export interface RequestContext {
   readonly products: DataLoader<ParsedKey, StoredProduct, string>;
   /** The bearer token the client sent, if any. */
   readonly token: string | undefined;
+  /** Every product `products` served in this operation (for HTTP caching hints). */
+  readonly served: StoredProduct[];
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */

