@@ -30,7 +30,7 @@ export async function withDatabase<T>(
   fn: (session: CommandSession) => Promise<T>,
 ): Promise<T> {
   const log = commandLogger(config);
-  const opened = await openDatabase({ ...config, poolSize: config.poolSize, log });
+  const opened = await openDatabase({ ...config, log });
   try {
     return await fn({ db: opened.db, log });
   } finally {
