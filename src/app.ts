@@ -5,6 +5,7 @@ import { startEmbedded } from "./db/embedded.ts";
 import { Engine } from "./engine/engine.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
+import { type Jobs, type JobsOptions, startJobs } from "./jobs/worker.ts";
 import type { ModuleSetup } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { AnyPrimer } from "./primer/define-primer.ts";
@@ -27,11 +28,18 @@ export interface AppOptions {
   poolSize?: number;
   /** Where KCK logs. @default silent */
   log?: Logger;
+  /** Background jobs: whether this process runs a worker, and how. @default a worker runs */
+  jobs?: JobsOptions;
+  /** Whether to serve HTTP; false for a dedicated worker process. @default true */
+  http?: boolean;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
 export interface App {
-  /** Opens the database, migrates it, and serves HTTP; resolves with the GraphQL URL. */
+  /**
+   * Opens the database, migrates it, starts the job system and serves HTTP; resolves with the
+   * GraphQL URL ("" when `http` is false).
+   */
   start(): Promise<{ url: string }>;
   /** Stops serving, background work, the database pools and any embedded server. */
   stop(): Promise<void>;
@@ -39,6 +47,8 @@ export interface App {
   readonly engine: Engine;
   /** The yoga instance; available once started. */
   readonly gateway: Gateway;
+  /** The job system; available once started. */
+  readonly jobs: Jobs;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -47,6 +57,7 @@ export function createApp(options: AppOptions): App {
   let stopEmbedded: (() => Promise<void>) | undefined;
   let db: Db | undefined;
   let engine: Engine | undefined;
+  let jobs: Jobs | undefined;
   let gateway: Gateway | undefined;
   let server: Server | undefined;
 
@@ -63,6 +74,8 @@ export function createApp(options: AppOptions): App {
       current.closeIdleConnections();
       await new Promise<void>((done) => current.close(() => done()));
     }
+    await jobs?.stop();
+    jobs = undefined;
     await engine?.stop();
     engine = undefined;
     await db?.close();
@@ -77,6 +90,9 @@ export function createApp(options: AppOptions): App {
     },
     get gateway() {
       return started(gateway, "the gateway");
+    },
+    get jobs() {
+      return started(jobs, "the job system");
     },
     stop,
     async start() {
@@ -97,6 +113,11 @@ export function createApp(options: AppOptions): App {
         });
         engine = await Engine.start({ db, primers: options.primers, log });
         for (const setup of options.setups ?? []) await setup(db);
+        jobs = await startJobs(engine, log, options.jobs);
+        if (options.http === false) {
+          log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");
+          return { url: "" };
+        }
         gateway = createGateway({ engine, schema: buildSchema(options.primers), log });
         const health = healthHandler(db);
         const yoga = gateway;

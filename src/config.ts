@@ -16,6 +16,10 @@ export interface Config {
   poolSize: number;
   /** LOG_LEVEL. @default "info" */
   logLevel: string;
+  /** KCK_WORKER: whether `npm start` also runs background jobs (0 or 1). @default true */
+  worker: boolean;
+  /** KCK_WORKER_CONCURRENCY: jobs one process runs at once. @default 4 */
+  workerConcurrency: number;
 }
 
 function integer(
@@ -37,6 +41,14 @@ function integer(
   return value;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "1" || raw === "true") return true;
+  if (raw === "0" || raw === "false") return false;
+  throw new KckError("BAD_CONFIG", `${name} must be 0 or 1; got "${raw}".`);
+}
+
 /** Reads and checks the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -47,5 +59,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env["HOST"] || undefined,
     poolSize: integer(env, "KCK_POOL_SIZE", 10, 1, 1000),
     logLevel: env["LOG_LEVEL"] || "info",
+    worker: flag(env, "KCK_WORKER", true),
+    workerConcurrency: integer(env, "KCK_WORKER_CONCURRENCY", 4, 1, 1000),
   };
 }

@@ -7,7 +7,13 @@ import { createLogger } from "./logger.ts";
 const config = readConfig();
 const log = createLogger({ level: config.logLevel });
 const { primers, setups } = await loadPrimers(config.primersDir);
-const app = createApp({ ...config, primers, setups, log });
+const app = createApp({
+  ...config,
+  primers,
+  setups,
+  log,
+  jobs: { worker: config.worker, concurrency: config.workerConcurrency },
+});
 
 let stopping = false;
 const shutdown = async (signal: string): Promise<void> => {

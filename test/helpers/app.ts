@@ -1,4 +1,5 @@
 import { type App, createApp } from "../../src/app.ts";
+import type { JobsOptions } from "../../src/jobs/worker.ts";
 import type { ModuleSetup } from "../../src/load-primers.ts";
 import type { AnyPrimer } from "../../src/primer/define-primer.ts";
 
@@ -22,8 +23,15 @@ export async function startTestApp(options: {
   databaseUrl: string;
   primers: readonly AnyPrimer[];
   setups?: readonly ModuleSetup[];
+  /** Job options; tests poll and flush fast by default. */
+  jobs?: JobsOptions;
 }): Promise<TestApp> {
-  const app = createApp({ ...options, port: 0, host: "127.0.0.1" });
+  const app = createApp({
+    ...options,
+    port: 0,
+    host: "127.0.0.1",
+    jobs: { pollInterval: 20, readFlushMs: 50, reapIntervalMs: 100, ...options.jobs },
+  });
   const { url } = await app.start();
   return {
     app,

@@ -1,0 +1,68 @@
+-- Background work on graphile-worker: read tracking, key formatting in SQL, and the functions
+-- that source triggers and dependency propagation use to add refresh jobs in the writer's own
+-- transaction. The plpgsql bodies reference graphile_worker lazily: its schema is installed
+-- by the job system at start, after this migration.
+
+-- When a product was last read, written in batches (never once per read).
+alter table kck.products add column read_at timestamptz;
+create index products_primer_read_idx on kck.products (primer, read_at);
+
+-- encodeURIComponent, exactly: source triggers build canonical keys from row values.
+create function kck.uri_component(t text) returns text
+language sql immutable strict parallel safe as $$
+  select case when t ~ '^[A-Za-z0-9_.!~*''()-]*$' then t else (
+    select string_agg(
+      case when c ~ '^[A-Za-z0-9_.!~*''()-]$' then c
+           else upper(regexp_replace(encode(convert_to(c, 'UTF8'), 'hex'), '(..)', '%\1', 'g'))
+      end, '' order by i)
+    from unnest(string_to_array(t, null)) with ordinality as chars(c, i)
+  ) end
+$$;
+
+-- Adds one forced-refresh job per key. A pending job with the same key absorbs the new
+-- reason and keeps its run time, so a burst of changes costs one refresh per delay window; a
+-- job already running gets a successor, so a change that arrives mid-refresh is not lost.
+create function kck.enqueue_refreshes(keys text[], delay_ms double precision, max_attempts integer)
+returns void language plpgsql volatile as $$
+begin
+  if cardinality(keys) is null or cardinality(keys) = 0 then return; end if;
+  perform graphile_worker.add_jobs(array(
+    select row('kck_refresh', json_build_object('key', k), null,
+               now() + make_interval(secs => delay_ms / 1000.0), max_attempts,
+               'kck:refresh:' || k, null, null)::graphile_worker.job_spec
+    -- Sorted, so that concurrent writers lock job rows in one order (no deadlock among them).
+    from (select distinct k from unnest(keys) as u(k) where k is not null order by k) as d
+  ), true);
+end
+$$;
+
+-- Adds one prime job per key (compute unless fresh), run as soon as a worker is free.
+create function kck.enqueue_primes(keys text[], max_attempts integer)
+returns void language plpgsql volatile as $$
+begin
+  if cardinality(keys) is null or cardinality(keys) = 0 then return; end if;
+  perform graphile_worker.add_jobs(array(
+    select row('kck_prime', json_build_object('key', k), null, now(), max_attempts,
+               'kck:prime:' || k, null, null)::graphile_worker.job_spec
+    from (select distinct k from unnest(keys) as u(k) where k is not null order by k) as d
+  ), true);
+end
+$$;
+
+-- When a product's value really changes (its version grows) and something depends on it, a
+-- propagation job is added in the same transaction: the wave of dependent refreshes cannot be
+-- lost to a crash between the write and its follow-up. An unchanged hash keeps the version,
+-- so nothing fires (early cutoff).
+create function kck.product_changed() returns trigger language plpgsql as $$
+begin
+  if exists (select 1 from kck.dependencies where dependency = new.key)
+     and to_regnamespace('graphile_worker') is not null then
+    perform graphile_worker.add_job('kck_propagate', json_build_object('key', new.key),
+      job_key => 'kck:propagate:' || new.key, max_attempts => 10);
+  end if;
+  return null;
+end
+$$;
+
+create trigger products_changed after update of version on kck.products
+  for each row when (new.version > old.version) execute function kck.product_changed();

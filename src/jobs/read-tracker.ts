@@ -1,0 +1,55 @@
+import type { Queryable } from "../db/db.ts";
+import type { Logger } from "../logger.ts";
+
+/**
+ * Records when products were read, cheaply: keys read are collected in memory and written in
+ * one UPDATE per interval, and a row already marked within that interval is not written again.
+ * Schedules with `readWithin` pick products by this time.
+ */
+export class ReadTracker {
+  private pending = new Set<string>();
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly q: Queryable,
+    private readonly log: Logger,
+    private readonly flushMs: number,
+  ) {
+    this.timer = setInterval(() => void this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  /** Notes that these canonical keys were read just now. */
+  note(keys: Iterable<string>): void {
+    for (const key of keys) this.pending.add(key);
+  }
+
+  /** Writes the read times noted so far. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  /** Writes what is pending and stops the timer. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const keys = [...this.pending];
+    this.pending = new Set();
+    try {
+      await this.q.query(
+        `update kck.products set read_at = now()
+         where key = any($1::text[])
+           and (read_at is null or read_at < now() - make_interval(secs => $2 / 1000.0))`,
+        [keys, this.flushMs],
+      );
+    } catch (error) {
+      this.log.warn({ err: error, keys: keys.length }, "could not record read times");
+    }
+  }
+}
