@@ -4,7 +4,7 @@ import type { Engine } from "../engine/engine.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
-import { enqueueRefreshes, TASK } from "./queue.ts";
+import { enqueuePrimes, enqueueRefreshes, TASK } from "./queue.ts";
 
 /** The payload of a schedule job: which primer, and `_cron` when graphile's cron added it. */
 export interface SchedulePayload {
@@ -108,6 +108,18 @@ export async function runSchedule(
     );
   }
   const keys = await scheduledKeys(engine, primer);
-  await enqueueRefreshes(engine.db, engine.primers, keys, 0);
+  // Stored products are recomputed; the ones missing (from a domain) are computed: a refresh
+  // job skips a product that was never stored.
+  const { rows } = await engine.db.query<{ key: string }>(
+    "select key from kck.products where key = any($1::text[]) and computed_at is not null",
+    [keys],
+  );
+  const stored = new Set(rows.map((row) => row.key));
+  await enqueueRefreshes(engine.db, engine.primers, stored, 0);
+  await enqueuePrimes(
+    engine.db,
+    engine.primers,
+    keys.filter((key) => !stored.has(key)),
+  );
   log.debug({ primer: primer.name, products: keys.length }, "scheduled refresh");
 }

@@ -17,6 +17,17 @@ const keyOf = (payload: unknown, task: string): string => {
   return key;
 };
 
+/** Whether some process holds the compute lock of a key (see src/engine/store.ts tryLock). */
+async function computing(engine: Engine, key: string): Promise<boolean> {
+  return engine.db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ free: boolean }>(
+      "select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as free",
+      [key],
+    );
+    return rows[0]?.free !== true;
+  });
+}
+
 /**
  * KCK's graphile-worker tasks. A task that throws is retried by graphile-worker with
  * exponential backoff; a failed compute also records lastError on the product, whose last good
@@ -25,7 +36,12 @@ const keyOf = (payload: unknown, task: string): string => {
 export function createTasks(engine: Engine, log: Logger): TaskList {
   return {
     [TASK.refresh]: async (payload) => {
-      await engine.refresh(keyOf(payload, TASK.refresh));
+      const { key } = engine.parse(keyOf(payload, TASK.refresh));
+      // A source change to a product nobody asked for leaves nothing to refresh. Unless it is
+      // being computed for the first time right now: that compute may have read the data
+      // from before the change, so it is followed by a refresh (which waits for its lock).
+      if ((await engine.inspect(key)) === undefined && !(await computing(engine, key))) return;
+      await engine.refresh(key);
     },
     [TASK.prime]: async (payload) => {
       await engine.freshen(keyOf(payload, TASK.prime));

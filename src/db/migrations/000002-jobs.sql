@@ -19,19 +19,40 @@ language sql immutable strict parallel safe as $$
   ) end
 $$;
 
--- Adds one forced-refresh job per key. A pending job with the same key absorbs the new
--- reason and keeps its run time, so a burst of changes costs one refresh per delay window; a
--- job already running gets a successor, so a change that arrives mid-refresh is not lost.
+-- Adds one forced-refresh job per key. A waiting job with the same key absorbs the new reason
+-- and keeps its run time, so a burst of changes costs one refresh per delay window; a job
+-- already running gets a successor, so a change that arrives mid-refresh is not lost.
 create function kck.enqueue_refreshes(keys text[], delay_ms double precision, max_attempts integer)
 returns void language plpgsql volatile as $$
+declare
+  job_keys text[];
+  waiting integer;
 begin
-  if cardinality(keys) is null or cardinality(keys) = 0 then return; end if;
+  job_keys := array(select distinct 'kck:refresh:' || k from unnest(keys) as u(k)
+                    where k is not null order by 1);
+  if cardinality(job_keys) = 0 then return; end if;
+  -- Fast path, when every key already has a waiting job (not started, not failing): that job
+  -- covers the change. A share lock on it until this transaction ends keeps workers (FOR
+  -- UPDATE SKIP LOCKED) from starting it before the change is committed, without making
+  -- concurrent writers of one product wait for each other, as the upsert's row lock would.
+  -- Otherwise the share locks are rolled back (a subtransaction) before the upsert, since two
+  -- writers upgrading share locks to exclusive ones would deadlock. This reads graphile-worker
+  -- 0.17's job table directly (the version is pinned).
+  begin
+    select count(*) filter (where j.locked_at is null and j.attempts = 0) into waiting
+    from (select locked_at, attempts from graphile_worker._private_jobs
+          where key = any(job_keys) order by key for share) as j;
+    if waiting = cardinality(job_keys) then return; end if;
+    raise exception using errcode = 'KCK01';
+  exception when sqlstate 'KCK01' then
+    null;
+  end;
   perform graphile_worker.add_jobs(array(
-    select row('kck_refresh', json_build_object('key', k), null,
+    select row('kck_refresh', json_build_object('key', substr(jk, 13)), null,
                now() + make_interval(secs => delay_ms / 1000.0), max_attempts,
-               'kck:refresh:' || k, null, null)::graphile_worker.job_spec
-    -- Sorted, so that concurrent writers lock job rows in one order (no deadlock among them).
-    from (select distinct k from unnest(keys) as u(k) where k is not null order by k) as d
+               jk, null, null)::graphile_worker.job_spec
+    -- Sorted, so that concurrent writers lock job rows in one order.
+    from unnest(job_keys) as u(jk)
   ), true);
 end
 $$;
@@ -41,11 +62,11 @@ create function kck.enqueue_primes(keys text[], max_attempts integer)
 returns void language plpgsql volatile as $$
 begin
   if cardinality(keys) is null or cardinality(keys) = 0 then return; end if;
-  perform graphile_worker.add_jobs(array(
+  perform graphile_worker.add_jobs(specs, true) from (select array(
     select row('kck_prime', json_build_object('key', k), null, now(), max_attempts,
                'kck:prime:' || k, null, null)::graphile_worker.job_spec
     from (select distinct k from unnest(keys) as u(k) where k is not null order by k) as d
-  ), true);
+  ) as specs) as batch where cardinality(specs) > 0;
 end
 $$;
 
