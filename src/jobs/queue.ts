@@ -54,22 +54,38 @@ async function inChunks(keys: readonly string[], fn: (chunk: string[]) => Promis
 }
 
 /**
- * Adds forced-refresh jobs for canonical keys, each with its primer's delay and attempts
- * (`delayMs` overrides the delay, e.g. 0 for a scheduled refresh).
+ * Adds forced-refresh jobs for canonical keys after a change, each with its primer's delay and
+ * attempts; a job already running gets a successor, since the change may have come too late
+ * for it.
  */
 export async function enqueueRefreshes(
   q: Queryable,
   primers: ReadonlyMap<string, AnyPrimer>,
   keys: Iterable<string>,
-  delayMs?: number,
 ): Promise<void> {
   for (const [primer, group] of byPrimer(primers, keys)) {
     await inChunks(group, (chunk) =>
       q.query("select kck.enqueue_refreshes($1::text[], $2, $3)", [
         chunk,
-        delayMs ?? primer.policies.delayMs,
+        primer.policies.delayMs,
         primer.policies.maxAttempts,
       ]),
+    );
+  }
+}
+
+/**
+ * Adds forced-refresh jobs for a schedule tick, now, for keys that have no refresh job
+ * waiting, running or backing off (a tick brings no news).
+ */
+export async function enqueueScheduled(
+  q: Queryable,
+  primers: ReadonlyMap<string, AnyPrimer>,
+  keys: Iterable<string>,
+): Promise<void> {
+  for (const [primer, group] of byPrimer(primers, keys)) {
+    await inChunks(group, (chunk) =>
+      q.query("select kck.enqueue_scheduled($1::text[], $2)", [chunk, primer.policies.maxAttempts]),
     );
   }
 }

@@ -4,7 +4,7 @@ import type { Engine } from "../engine/engine.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
-import { enqueuePrimes, enqueueRefreshes, TASK } from "./queue.ts";
+import { enqueuePrimes, enqueueScheduled, TASK } from "./queue.ts";
 
 /** The payload of a schedule job: which primer, and `_cron` when graphile's cron added it. */
 export interface SchedulePayload {
@@ -115,7 +115,7 @@ export async function runSchedule(
     [keys],
   );
   const stored = new Set(rows.map((row) => row.key));
-  await enqueueRefreshes(engine.db, engine.primers, stored, 0);
+  await enqueueScheduled(engine.db, engine.primers, stored);
   await enqueuePrimes(
     engine.db,
     engine.primers,

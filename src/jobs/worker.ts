@@ -1,4 +1,5 @@
 import { Logger as GraphileLogger, type Runner, run, runMigrations } from "graphile-worker";
+import { createDb } from "../db/db.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -88,14 +89,29 @@ export async function startJobs(
 ): Promise<Jobs> {
   const logger = graphileLogger(log);
   const primers = [...engine.primers.values()];
-  await migrateQueue(engine, logger);
-  await installSourceTriggers(engine.db, primers, log);
-  await ensureSchedules(engine.db, primers);
+  const crons = cronItems(primers);
+  // Bookkeeping (enqueueing, read times, reaping) has a small pool of its own, apart from the
+  // pools that serve reads and computes.
+  const db = createDb({
+    url: engine.db.url,
+    poolSize: 3,
+    sessionPoolSize: 1,
+    applicationName: "kck-jobs",
+    onError: (error) => log.warn({ err: error }, "an idle job connection failed"),
+  });
+  try {
+    await migrateQueue(engine, logger);
+    await installSourceTriggers(db, primers, log);
+    await ensureSchedules(db, primers);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
 
-  const primes = new PrimeBatcher(engine.db, engine.primers, log, options.dedupeMs ?? 1000);
-  const reads = new ReadTracker(engine.db, log, options.readFlushMs ?? 1000);
+  const primes = new PrimeBatcher(db, engine.primers, log, options.dedupeMs ?? 1000);
+  const reads = new ReadTracker(db, log, options.readFlushMs ?? 1000);
   engine.refreshLater = (key) => primes.add(key);
-  engine.primeLater = (keys) => enqueuePrimes(engine.db, engine.primers, keys);
+  engine.primeLater = (keys) => enqueuePrimes(db, engine.primers, keys);
   engine.onRead = (targets) => {
     reads.note(targets.map((target) => target.key));
     for (const target of targets) {
@@ -119,23 +135,37 @@ export async function startJobs(
   let liveness: Liveness | undefined;
   let reaper: NodeJS.Timeout | undefined;
   let reaping: Promise<unknown> = Promise.resolve();
+  const stop = async (): Promise<void> => {
+    clearInterval(reaper);
+    await runner?.stop();
+    await reaping;
+    await liveness?.close();
+    await reads.stop();
+    await primes.drain();
+    await db.close();
+  };
   if (options.worker ?? true) {
     liveness = new Liveness(engine.db.url, log);
     const concurrency = options.concurrency ?? 4;
-    runner = await run({
-      connectionString: engine.db.url,
-      concurrency,
-      maxPoolSize: concurrency + 2,
-      pollInterval: options.pollInterval ?? 500,
-      noHandleSignals: true,
-      taskList: createTasks(engine, log),
-      parsedCronItems: cronItems(primers),
-      logger,
-      preset: { plugins: [liveness.plugin()] },
-    });
+    try {
+      runner = await run({
+        connectionString: engine.db.url,
+        concurrency,
+        maxPoolSize: concurrency + 2,
+        pollInterval: options.pollInterval ?? 500,
+        noHandleSignals: true,
+        taskList: createTasks(engine, log),
+        parsedCronItems: crons,
+        logger,
+        preset: { plugins: [liveness.plugin()] },
+      });
+    } catch (error) {
+      await stop();
+      throw error;
+    }
     const reap = () => {
       reaping = reaping
-        .then(() => reapDeadWorkers(engine.db))
+        .then(() => reapDeadWorkers(db))
         .then(
           (dead) => {
             if (dead.length > 0) log.warn({ pools: dead }, "unlocked the jobs of dead workers");
@@ -153,13 +183,6 @@ export async function startJobs(
     async flush() {
       await Promise.all([reads.flush(), primes.drain()]);
     },
-    async stop() {
-      clearInterval(reaper);
-      await runner?.stop();
-      await reaping;
-      await liveness?.close();
-      await reads.stop();
-      await primes.drain();
-    },
+    stop,
   };
 }

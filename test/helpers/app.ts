@@ -30,7 +30,13 @@ export async function startTestApp(options: {
     ...options,
     port: 0,
     host: "127.0.0.1",
-    jobs: { pollInterval: 20, readFlushMs: 50, reapIntervalMs: 100, ...options.jobs },
+    jobs: {
+      pollInterval: 100,
+      concurrency: 2,
+      readFlushMs: 50,
+      reapIntervalMs: 200,
+      ...options.jobs,
+    },
   });
   const { url } = await app.start();
   return {
