@@ -256,9 +256,9 @@ export class Engine {
   }
 
   /**
-   * Computes products ahead of demand: those missing, stale or expired. Every key is checked
-   * before any work starts, so one bad key primes nothing. Failures are recorded on the
-   * products (lastError), not thrown.
+   * Computes products ahead of demand: those missing, stale or expired (as jobs when
+   * `primeLater` is set). Every key is checked before any work starts, so one bad key primes
+   * nothing. Failures are recorded on the products (lastError), not thrown.
    *
    * @returns the canonical keys.
    */

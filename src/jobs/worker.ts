@@ -45,7 +45,7 @@ export interface JobsOptions {
 export interface Jobs {
   /** Writes pending read times and enqueues pending background refreshes now. */
   flush(): Promise<void>;
-  /** Stops the worker pool (waiting for running jobs), the timers and the locks. */
+  /** Stops the worker pool (waiting for running jobs), the timers and the locks; idempotent. */
   stop(): Promise<void>;
 }
 
@@ -135,7 +135,12 @@ export async function startJobs(
   let liveness: Liveness | undefined;
   let reaper: NodeJS.Timeout | undefined;
   let reaping: Promise<unknown> = Promise.resolve();
-  const stop = async (): Promise<void> => {
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= halt();
+    return stopped;
+  };
+  const halt = async (): Promise<void> => {
     clearInterval(reaper);
     await runner?.stop();
     await reaping;
