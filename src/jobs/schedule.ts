@@ -97,6 +97,10 @@ export async function runSchedule(
     return;
   }
   const everyMs = primer.policies.schedule?.everyMs;
+  if (payload._cron === undefined && everyMs === undefined) {
+    log.info({ primer: primer.name }, "a primer's interval schedule was removed; dropped");
+    return;
+  }
   if (payload._cron === undefined && everyMs !== undefined) {
     // The next tick keeps to the grid of the first one, unless the worker fell behind.
     let due = runAt.getTime() + everyMs;
