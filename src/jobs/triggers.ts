@@ -10,6 +10,8 @@ const INSTALL_LOCK = 7_263_002;
 // The name prefix of every source trigger function (and, with "kck_", of its triggers).
 const PREFIX = "src_";
 
+// DDL takes no bind parameters: identifiers go through quoteIdent, text through `literal`
+// (quotes doubled), and the numbers come from checked primer policies.
 const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
 /** One source trigger: its function's name, its table, and the SQL that installs it. */
