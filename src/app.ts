@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
 import { useCacheHints } from "./gateway/use-cache-hints.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
+import { type Jobs, type JobsOptions, startJobs } from "./jobs/worker.ts";
 import type { ModuleSetup } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { createMetrics, type KckMetrics } from "./metrics/metrics.ts";
@@ -44,11 +45,18 @@ export interface AppOptions {
   limits?: Limits;
   /** Who may run mutations, queries and subscriptions. @default mutations open outside production */
   auth?: AuthOptions;
+  /** Background jobs: whether this process runs a worker, and how. @default a worker runs */
+  jobs?: JobsOptions;
+  /** Whether to serve HTTP; false for a dedicated worker process. @default true */
+  http?: boolean;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
 export interface App {
-  /** Opens the database, migrates it, and serves HTTP; resolves with the GraphQL URL. */
+  /**
+   * Opens the database, migrates it, starts the job system and serves HTTP; resolves with the
+   * GraphQL URL ("" when `http` is false).
+   */
   start(): Promise<{ url: string }>;
   /** Stops serving, background work, the database pools and any embedded server. */
   stop(): Promise<void>;
@@ -58,6 +66,8 @@ export interface App {
   readonly gateway: Gateway;
   /** This app's metrics (its own registry): scraped at `/metrics`, fed by every part. */
   readonly metrics: KckMetrics;
+  /** The job system; available once started. */
+  readonly jobs: Jobs;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -66,6 +76,7 @@ export function createApp(options: AppOptions): App {
   let closeDb: (() => Promise<void>) | undefined;
   let db: Db | undefined;
   let engine: Engine | undefined;
+  let jobs: Jobs | undefined;
   let gateway: Gateway | undefined;
   let server: Server | undefined;
   const metrics = createMetrics({
@@ -87,6 +98,8 @@ export function createApp(options: AppOptions): App {
       current.closeIdleConnections();
       await new Promise<void>((done) => current.close(() => done()));
     }
+    await jobs?.stop();
+    jobs = undefined;
     await engine?.stop();
     engine = undefined;
     db = undefined;
@@ -102,6 +115,9 @@ export function createApp(options: AppOptions): App {
       return started(gateway, "the gateway");
     },
     metrics,
+    get jobs() {
+      return started(jobs, "the job system");
+    },
     stop,
     async start() {
       try {
@@ -116,6 +132,11 @@ export function createApp(options: AppOptions): App {
         });
         engine.onChange((event) => metrics.changeEvent(event));
         for (const setup of options.setups ?? []) await setup(db);
+        jobs = await startJobs(engine, log, options.jobs);
+        if (options.http === false) {
+          log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");
+          return { url: "" };
+        }
         const limits = options.limits ?? DEFAULT_LIMITS;
         gateway = createGateway({
           engine,

@@ -22,6 +22,10 @@ export interface Config {
   limits: Limits;
   /** KCK_ADMIN_TOKEN, KCK_READ_TOKEN, and NODE_ENV=production. Never logged. */
   auth: AuthOptions;
+  /** KCK_WORKER: whether `npm start` also runs background jobs (0 or 1). @default true */
+  worker: boolean;
+  /** KCK_WORKER_CONCURRENCY: jobs one process runs at once. @default 4 */
+  workerConcurrency: number;
   /** LOG_LEVEL for one-shot `kck` commands, which log to stderr. @default "error" */
   commandLogLevel: string;
 }
@@ -59,6 +63,14 @@ function integer(
   return value;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "1" || raw === "true") return true;
+  if (raw === "0" || raw === "false") return false;
+  throw new KckError("BAD_CONFIG", `${name} must be 0 or 1; got "${raw}".`);
+}
+
 /** Reads and checks the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -84,5 +96,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       readToken: env["KCK_READ_TOKEN"] || undefined,
       production: env["NODE_ENV"] === "production",
     },
+    worker: flag(env, "KCK_WORKER", true),
+    workerConcurrency: integer(env, "KCK_WORKER_CONCURRENCY", 4, 1, 1000),
   };
 }

@@ -13,8 +13,16 @@ export { Engine, type EngineOptions } from "./engine/engine.ts";
 export { type Freshness, freshnessOf, type StoredProduct } from "./engine/product.ts";
 export type { ChangeEvent } from "./engine/store.ts";
 export { KckError, type KckErrorCode } from "./errors.ts";
+export type { JobState, JobStatus } from "./jobs/job-state.ts";
+export type { Jobs, JobsOptions } from "./jobs/worker.ts";
 export { formatKey, type ParsedKey, parseKey } from "./keys.ts";
 export { loadPrimers, type ModuleSetup } from "./load-primers.ts";
+export {
+  type ConditionalAnswer,
+  type ConditionalFetchOptions,
+  conditionalFetch,
+  type Validators,
+} from "./primer/conditional-fetch.ts";
 export {
   type AnyPrimer,
   definePrimer,
@@ -25,3 +33,10 @@ export {
 } from "./primer/define-primer.ts";
 export { defineObject, type KckObject } from "./primer/object-type.ts";
 export { type ParamType, param } from "./primer/params.ts";
+export type {
+  DependencyPolicy,
+  DomainContext,
+  Hints,
+  ScheduleOptions,
+  SourceOptions,
+} from "./primer/policies.ts";

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, serveCli } from "./helpers/cli.ts";
+import { runCli, serveCli, startCli } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
 // The real `kck` bin, as a child process, against a database of its own on the test server,
@@ -197,10 +197,19 @@ describe("graph", () => {
 });
 
 describe("worker, codegen and serve", () => {
-  it("worker is not available in this build: exit 2 with a clear message", async () => {
-    const { code, stderr } = await kck(["worker"]);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/^kck: USAGE: `kck worker` is not available in this build/);
+  it("worker refuses the embedded database with exit 2, and runs jobs until SIGTERM", async () => {
+    const refused = await runCli(["worker"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^kck: USAGE: A dedicated worker needs DATABASE_URL/);
+    const child = startCli(["worker"], { env: { DATABASE_URL: database.url } });
+    let stdout = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
+    await expect.poll(() => stdout, { timeout: 30_000 }).toContain("KCK worker started");
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
   });
 
   it("codegen runs `npm run codegen` in the current folder and passes its failure on", async () => {

@@ -23,6 +23,7 @@ export const author = definePrimer({
   type: AuthorType,
   fresh: "1h",
   stale: "1d",
+  sources: [{ table: "authors", params: { authorId: "id" } }],
   async compute({ authorId }, ctx) {
     const [row] = await ctx.sql<Author>(
       "select id, name, country, born from authors where id = $1",

@@ -22,6 +22,7 @@ export const genreStats = definePrimer({
   type: GenreStatsType,
   fresh: "5m",
   stale: "1h",
+  sources: [{ table: "books", params: { genre: "genre" } }],
   async compute({ genre }, ctx) {
     const [row] = await ctx.sql<{ books: number; authors: number; average_pages: number }>(
       `select count(*)::int as books, count(distinct author_id)::int as authors,
@@ -45,6 +46,8 @@ export const catalog = definePrimer({
   params: {},
   type: [GenreStatsType],
   fresh: "5m",
+  // Any change to books may add or remove a genre; the genres' counts arrive as dependencies.
+  sources: [{ table: "books" }],
   async compute(_params, ctx) {
     const genres = await ctx.sql<{ genre: string }>(
       "select distinct genre from books order by genre",

@@ -9,6 +9,9 @@ export const titleList = definePrimer({
   params: { authorId: param.int() },
   type: [Title],
   fresh: "10m",
+  // Editing, adding, moving or deleting a book refreshes its author's list (and, through the
+  // dependency edges, authorProfile).
+  sources: [{ table: "books", params: { authorId: "author_id" } }],
   compute: ({ authorId }, ctx) =>
     ctx.sql<{ title: string }>("select title from books where author_id = $1 order by title", [
       authorId,

@@ -27,7 +27,7 @@ const program = new Command("kck")
   .exitOverride();
 
 addServe(program, config);
-addWorker(program);
+addWorker(program, config);
 addMigrate(program, config);
 addGet(program, config);
 addPrime(program, config);

@@ -1,6 +1,10 @@
 import type { Queryable } from "../db/db.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
+import type { StoredProduct } from "./product.ts";
+
+/** What `ctx.unchanged()` returns: tells the engine to keep the stored value. */
+export const UNCHANGED: unique symbol = Symbol("kck.unchanged");
 
 /**
  * What a primer's `compute` receives besides its params. Reading another product through it
@@ -20,6 +24,17 @@ export interface ComputeContext {
   ): Promise<R[]>;
   /** Aborted when the compute is abandoned (timeout or shutdown). */
   readonly signal: AbortSignal;
+  /**
+   * The product as stored before this compute (its last good value, version and times), or
+   * undefined when there is none; for conditional requests (an ETag kept in the value).
+   */
+  previous(): Promise<StoredProduct | undefined>;
+  /**
+   * Returned from `compute` (`return ctx.unchanged()`) when the source reports that nothing
+   * changed, such as an HTTP 304: the stored value stays, its version does not grow, and only
+   * its freshness moves. Nothing downstream is refreshed.
+   */
+  unchanged(): never;
 }
 
 /** What the context needs from the engine. */
@@ -30,6 +45,8 @@ export interface ContextHost {
   resolve(primer: AnyPrimer, params: Readonly<Record<string, unknown>>): ParsedKey;
   /** Reads a dependency on behalf of the compute of `dependent`. */
   readDependency(target: ParsedKey): Promise<unknown>;
+  /** Reads a stored product without computing it. */
+  readStored(key: string): Promise<StoredProduct | undefined>;
   readonly db: Queryable;
 }
 
@@ -55,5 +72,7 @@ export function createComputeContext(
       signal.throwIfAborted();
       return (await host.db.query(text, values)).rows as never;
     },
+    previous: () => host.readStored(key),
+    unchanged: () => UNCHANGED as never,
   };
 }

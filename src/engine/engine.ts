@@ -7,7 +7,7 @@ import { KckError, messageOf } from "../errors.ts";
 import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
-import { createComputeContext } from "./compute-context.ts";
+import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
@@ -17,6 +17,7 @@ import {
   readEdges,
   readProduct,
   readProducts,
+  touchProduct,
   tryLock,
   unlock,
   writeComputed,
@@ -109,6 +110,10 @@ export class Engine {
   readonly db: Db;
   /** How a stale product is refreshed in the background; replaced by the job queue. */
   refreshLater: (key: string) => void;
+  /** When set, `prime` hands its keys to it (the job queue) instead of computing them here. */
+  primeLater: ((keys: readonly string[]) => Promise<void>) | undefined;
+  /** When set, told about every product read through `load` (read tracking, hints). */
+  onRead: ((targets: readonly ParsedKey[]) => void) | undefined;
   private readonly log: Logger;
   private readonly lockWaitMs: number;
   private readonly computeTimeoutMs: number;
@@ -220,6 +225,7 @@ export class Engine {
       this.db,
       targets.map((target) => target.key),
     );
+    this.onRead?.(targets);
     return Promise.all(
       targets.map(async (target) => {
         try {
@@ -262,14 +268,18 @@ export class Engine {
   }
 
   /**
-   * Computes products ahead of demand: those missing, stale or expired. Every key is checked
-   * before any work starts, so one bad key primes nothing. Failures are recorded on the
-   * products (lastError), not thrown.
+   * Computes products ahead of demand: those missing, stale or expired (as jobs when
+   * `primeLater` is set). Every key is checked before any work starts, so one bad key primes
+   * nothing. Failures are recorded on the products (lastError), not thrown.
    *
    * @returns the canonical keys.
    */
   async prime(keys: readonly string[]): Promise<string[]> {
     const targets = keys.map((key) => this.parse(key));
+    if (this.primeLater) {
+      await this.primeLater(targets.map((target) => target.key));
+      return targets.map((target) => target.key);
+    }
     const stored = await readProducts(
       this.db,
       targets.map((target) => target.key),
@@ -284,6 +294,11 @@ export class Engine {
         ),
     );
     return targets.map((target) => target.key);
+  }
+
+  /** Computes a product unless it is fresh: the background work of a stale read or a prime. */
+  freshen(key: string): Promise<StoredProduct> {
+    return this.ensure(this.parse(key), "stale");
   }
 
   /** Calls `handler` with every change event this instance hears, from any instance. */
@@ -461,6 +476,7 @@ export class Engine {
         db: this.db,
         parse: (k) => this.parse(k),
         resolve: (p, v) => this.resolve(p, v),
+        readStored: (stored) => readProduct(this.db, stored),
         readDependency: async (dependency) => {
           if (chain.stack.includes(dependency.key))
             throw cycleError([...chain.stack, dependency.key]);
@@ -502,13 +518,22 @@ export class Engine {
       throw failure;
     }
     const computeMs = performance.now() - started;
-    const json = JSON.stringify(value ?? null);
     const now = Date.now();
     const freshUntil = Number.isFinite(primer.freshMs) ? new Date(now + primer.freshMs) : null;
     const staleUntil =
       freshUntil && Number.isFinite(primer.staleMs)
         ? new Date(freshUntil.getTime() + primer.staleMs)
         : null;
+    if (value === UNCHANGED) {
+      // The source said nothing changed (an HTTP 304, say): only freshness moves.
+      const touched = await touchProduct(session.q, { key, freshUntil, staleUntil, computeMs });
+      if (touched) return touched;
+      throw new KckError(
+        "COMPUTE_FAILED",
+        `Computing ${key} returned ctx.unchanged(), but there is no stored value to keep; return a value when ctx.previous() gives none.`,
+      );
+    }
+    const json = JSON.stringify(value ?? null);
     const { product } = await writeComputed(session.q, {
       key,
       primer: primer.name,

@@ -177,3 +177,25 @@ export async function tryLock(q: Queryable, key: string): Promise<boolean> {
 export async function unlock(q: Queryable, key: string): Promise<void> {
   await q.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key]);
 }
+
+/**
+ * Moves a stored product's freshness without touching its value or version: the source said
+ * nothing changed. Undefined when no value is stored.
+ */
+export async function touchProduct(
+  q: Queryable,
+  w: { key: string; freshUntil: Date | null; staleUntil: Date | null; computeMs: number },
+): Promise<StoredProduct | undefined> {
+  const { rows } = await q.query<StoredProduct>(
+    `with up as (
+       update kck.products set computed_at = now(), fresh_until = $2, stale_until = $3,
+         compute_count = compute_count + 1, last_compute_ms = $4, last_error = null,
+         updated_at = now()
+       where key = $1 and computed_at is not null returning ${COLUMNS}
+     )
+     select up.* from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
+       json_build_object('k', up.key, 'v', up.version, 'op', 'compute', 'c', false)::text)) as n`,
+    [w.key, w.freshUntil, w.staleUntil, w.computeMs],
+  );
+  return rows[0];
+}

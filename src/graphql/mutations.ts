@@ -26,7 +26,7 @@ export function addMutations(
     }),
     prime: t.stringList({
       description:
-        "Computes products ahead of demand (those missing, stale or expired); returns their canonical keys. One bad key primes nothing.",
+        "Computes products ahead of demand (those missing, stale or expired), as background jobs; returns their canonical keys at once. One bad key primes nothing.",
       args: { keys: t.arg.stringList({ required: true }) },
       resolve: (_root, { keys }, ctx) => ctx.kck.prime(keys),
     }),

@@ -1,4 +1,5 @@
 import { freshnessOf, type StoredProduct } from "../engine/product.ts";
+import { type JobState, readJobState } from "../jobs/job-state.ts";
 import type { KckBuilder } from "./builder.ts";
 
 /** The GraphQL Product type and the `product(key)` query field. */
@@ -11,6 +12,31 @@ export function addProductType(builder: KckBuilder) {
       EXPIRED: { description: "Recomputed before it is served." },
       MISSING: { description: "Never computed successfully." },
     } as const,
+  });
+
+  const JobStatus = builder.enumType("JobStatus", {
+    description: "Where a background refresh stands.",
+    values: {
+      WAITING: { description: "Queued; runs at runAt." },
+      RUNNING: { description: "A worker is running it." },
+      RETRYING: { description: "Failed; retried at runAt, with exponential backoff." },
+      FAILED: { description: "Failed maxAttempts times; the next change asks for a new one." },
+    } as const,
+  });
+
+  const RefreshJob = builder.objectRef<JobState>("RefreshJob");
+  RefreshJob.implement({
+    description: "The background job waiting or running for a product.",
+    fields: (t) => ({
+      task: t.exposeString("task", {
+        description: "kck_refresh (forced) or kck_prime (unless fresh).",
+      }),
+      status: t.field({ type: JobStatus, resolve: (j) => j.status }),
+      attempts: t.exposeInt("attempts", { description: "Failed attempts so far." }),
+      maxAttempts: t.exposeInt("maxAttempts"),
+      lastError: t.exposeString("lastError", { nullable: true }),
+      runAt: t.expose("runAt", { type: "DateTime" }),
+    }),
   });
 
   const Product = builder.objectRef<StoredProduct>("Product");
@@ -47,6 +73,13 @@ export function addProductType(builder: KckBuilder) {
       lastError: t.exposeString("lastError", { nullable: true }),
       lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
       errorCount: t.exposeInt("errorCount"),
+      refreshJob: t.field({
+        type: RefreshJob,
+        nullable: true,
+        description:
+          "The background refresh waiting or running for this product, with its attempts and last error; null when there is none.",
+        resolve: (p, _args, ctx) => readJobState(ctx.kck.db, p.key),
+      }),
       dependencies: t.field({
         type: [Product],
         description: "The products this one read when it was last computed.",

@@ -4,6 +4,14 @@ import type { ComputeContext } from "../engine/compute-context.ts";
 import { KckError } from "../errors.ts";
 import type { KckSchemaTypes } from "../graphql/schema-types.ts";
 import type { ParamsOf, ParamsSpec } from "./params.ts";
+import {
+  type DependencyPolicy,
+  type Hints,
+  normalisePolicies,
+  type RefreshPolicies,
+  type ScheduleOptions,
+  type SourceOptions,
+} from "./policies.ts";
 
 /** A primer's GraphQL output type: a scalar name, a defined object, or a one-item list of them. */
 export type OutputType = TypeParam<KckSchemaTypes>;
@@ -40,6 +48,46 @@ export interface PrimerOptions<S extends ParamsSpec, T extends OutputType> {
    * @default the engine's computeTimeoutMs (2 minutes)
    */
   timeout?: Duration;
+  /**
+   * PostgreSQL tables this primer reads. KCK installs triggers on them (idempotently, at start)
+   * that add a refresh job in the writer's own transaction for exactly the products a changed
+   * row maps to: `{ table: "books", params: { authorId: "author_id" } }` refreshes
+   * `titleList/42` when a book of author 42 is inserted, updated (old and new author) or
+   * deleted. Without `params`, any change refreshes every stored product of this primer.
+   */
+  sources?: readonly SourceOptions<S>[];
+  /**
+   * Refreshes products on an interval (`every`) or a cron expression (`cron`, minute
+   * resolution): those read within `readWithin`, or every params of `domain`, or else every
+   * stored product of this primer.
+   */
+  schedule?: ScheduleOptions<S>;
+  /**
+   * What happens to a product of this primer when a product it read gets a new value:
+   * recomputed in the background ("refresh"), or marked expired so that its next read
+   * recomputes it ("invalidate"). Either way the wave goes on to its own dependents.
+   * @default "refresh"
+   */
+  onDependencyChange?: DependencyPolicy;
+  /**
+   * What is likely asked next after a product of this primer is read: keys, or params of this
+   * primer. They are primed in the background (computed unless fresh), deduplicated.
+   */
+  hints?: Hints<S>;
+  /**
+   * How long a refresh asked for by a source change or a dependency change waits before it
+   * runs. Changes that arrive meanwhile fold into it, so a burst of a thousand changes costs
+   * about one refresh per delay.
+   * @default "100ms"
+   */
+  refreshDelay?: Duration;
+  /**
+   * How many times a background refresh of one product is attempted before it is given up
+   * (with exponential backoff between attempts: about e^n seconds after the n-th failure). The
+   * last good value is served meanwhile.
+   * @default 10
+   */
+  maxAttempts?: number;
 }
 
 /** A declared primer: its options, normalised. */
@@ -59,6 +107,8 @@ export interface Primer<S extends ParamsSpec = ParamsSpec, T extends OutputType 
   readonly staleMs: number;
   /** Milliseconds one compute may run; undefined: the engine's default. */
   readonly timeoutMs: number | undefined;
+  /** How its products are kept fresh in the background (sources, schedule, hints, ...). */
+  readonly policies: RefreshPolicies<S>;
 }
 
 /** Any primer, whatever its params and type. */
@@ -119,6 +169,7 @@ export function definePrimer<S extends ParamsSpec, const T extends OutputType>(
       options.timeout === undefined
         ? undefined
         : toMs(options.timeout, `timeout of primer "${options.name}"`),
+    policies: normalisePolicies(options.name, options.params, options),
   };
 }
 

@@ -20,7 +20,19 @@ export interface TestApp {
 export async function startTestApp(
   options: Omit<AppOptions, "port" | "host"> & { databaseUrl: string },
 ): Promise<TestApp> {
-  const app = createApp({ ...options, port: 0, host: "127.0.0.1" });
+  const app = createApp({
+    ...options,
+    port: 0,
+    host: "127.0.0.1",
+    // Tests poll and flush fast by default.
+    jobs: {
+      pollInterval: 100,
+      concurrency: 2,
+      readFlushMs: 50,
+      reapIntervalMs: 200,
+      ...options.jobs,
+    },
+  });
   const { url } = await app.start();
   return {
     app,

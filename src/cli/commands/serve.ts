@@ -12,7 +12,14 @@ import type { ConfigReader } from "../session.ts";
 export async function serve(config: Config): Promise<void> {
   const log = createLogger({ level: config.logLevel });
   const { primers, setups } = await loadPrimers(config.primersDir);
-  const app = createApp({ ...config, primers, setups, log, processMetrics: true });
+  const app = createApp({
+    ...config,
+    primers,
+    setups,
+    log,
+    processMetrics: true,
+    jobs: { worker: config.worker, concurrency: config.workerConcurrency },
+  });
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;

@@ -1,15 +1,52 @@
 import type { Command } from "commander";
+import { createApp } from "../../app.ts";
+import type { Config } from "../../config.ts";
+import { loadPrimers } from "../../load-primers.ts";
+import { createLogger } from "../../logger.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
+import type { ConfigReader } from "../session.ts";
 
-/** `kck worker`: runs the job queue's worker, when this build has one. */
-export function addWorker(program: Command): void {
+/**
+ * Runs a dedicated worker (background jobs only, no HTTP) against the gateways' database until
+ * SIGINT or SIGTERM, then stops cleanly and exits 0. Prints "KCK worker started" once running.
+ */
+export async function runWorker(config: Config): Promise<void> {
+  if (config.databaseUrl === undefined) {
+    throw new CliError(
+      EXIT.USAGE,
+      "A dedicated worker needs DATABASE_URL: it shares the gateways' PostgreSQL. With the embedded database, `kck serve` runs the jobs itself (KCK_WORKER=1).",
+    );
+  }
+  const log = createLogger({ level: config.logLevel });
+  const { primers, setups } = await loadPrimers(config.primersDir);
+  const app = createApp({
+    ...config,
+    primers,
+    setups,
+    log,
+    http: false,
+    jobs: { worker: true, concurrency: config.workerConcurrency },
+  });
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    await app.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  await app.start();
+  console.log("KCK worker started");
+}
+
+/** `kck worker`: a dedicated process for background jobs, as `npm run worker`. */
+export function addWorker(program: Command, config: ConfigReader): void {
   program
     .command("worker")
-    .description("run background jobs (scheduled and dependent refreshes)")
-    .action(() => {
-      throw new CliError(
-        EXIT.USAGE,
-        "`kck worker` is not available in this build: it has no job queue worker. Use `kck serve`, which refreshes in process.",
-      );
+    .description("run background jobs (scheduled, triggered and dependent refreshes) without HTTP")
+    .action(async () => {
+      await runWorker(config());
     });
 }

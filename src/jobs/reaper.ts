@@ -1,0 +1,95 @@
+import type { Db } from "../db/db.ts";
+import { holdLock, type LockHolder } from "../db/lock-holder.ts";
+import type { Logger } from "../logger.ts";
+import { TASK_NAMES } from "./queue.ts";
+
+declare global {
+  namespace GraphileConfig {
+    interface Plugins {
+      KckLivenessPlugin: true;
+    }
+  }
+}
+
+const lockName = (poolId: string) => `kck-worker:${poolId}`;
+
+/**
+ * Proof of life for this process's worker pools. graphile-worker leaves the jobs of a worker
+ * that died (SIGKILL, lost machine) locked for four hours; KCK does better: each pool holds an
+ * advisory lock on a connection of its own, taken before the pool asks for its first job.
+ * PostgreSQL drops it when the process dies, and any live worker that can then take it knows
+ * the pool is gone and unlocks its jobs (see {@link reapDeadWorkers}).
+ */
+export class Liveness {
+  private readonly holders = new Map<string, LockHolder>();
+
+  constructor(
+    private readonly url: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** A graphile-worker plugin that holds the lock of a pool before its workers start. */
+  plugin(): GraphileConfig.Plugin {
+    return {
+      name: "KckLivenessPlugin",
+      version: "1.0.0",
+      description: "Holds an advisory lock per worker pool so that others can see it is alive.",
+      worker: {
+        hooks: {
+          startWorker: async (_ctx, event) => {
+            await this.hold(event.worker.workerPool.id);
+          },
+        },
+      },
+    };
+  }
+
+  /** Holds the lock of one pool (idempotent). */
+  hold(poolId: string): Promise<void> {
+    let holder = this.holders.get(poolId);
+    if (holder === undefined) {
+      holder = holdLock({
+        url: this.url,
+        name: lockName(poolId),
+        onError: (error) => this.log.warn({ err: error, poolId }, "worker liveness lock lost"),
+      });
+      this.holders.set(poolId, holder);
+    }
+    return holder.held;
+  }
+
+  /** Releases every lock (after the pools stopped). */
+  async close(): Promise<void> {
+    await Promise.all([...this.holders.values()].map((holder) => holder.close()));
+    this.holders.clear();
+  }
+}
+
+/**
+ * Unlocks the KCK jobs of worker pools that are gone (their liveness lock is free), so that
+ * another worker runs them again.
+ *
+ * @returns the ids of the pools found dead.
+ */
+export async function reapDeadWorkers(db: Db): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `select distinct locked_by as id from graphile_worker.jobs
+       where locked_by is not null and task_identifier = any($1::text[])`,
+      [TASK_NAMES],
+    );
+    const dead: string[] = [];
+    for (const { id } of rows) {
+      // Held until this transaction ends: a pool can only be this one's if its lock is free.
+      const { rows: free } = await tx.query<{ free: boolean }>(
+        "select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as free",
+        [lockName(id)],
+      );
+      if (free[0]?.free) dead.push(id);
+    }
+    if (dead.length > 0) {
+      await tx.query("select graphile_worker.force_unlock_workers($1::text[])", [dead]);
+    }
+    return dead;
+  });
+}

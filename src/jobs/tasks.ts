@@ -1,0 +1,63 @@
+import type { TaskList } from "graphile-worker";
+import type { Engine } from "../engine/engine.ts";
+import { KckError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { propagate } from "./propagate.ts";
+import { TASK } from "./queue.ts";
+import { runSchedule } from "./schedule.ts";
+
+const keyOf = (payload: unknown, task: string): string => {
+  const key = (payload as { key?: unknown } | null)?.key;
+  if (typeof key !== "string") {
+    throw new KckError(
+      "BAD_KEY",
+      `A ${task} job needs a payload { key: string }; got ${JSON.stringify(payload)}.`,
+    );
+  }
+  return key;
+};
+
+/** Whether some process holds the compute lock of a key (see src/engine/store.ts tryLock). */
+async function computing(engine: Engine, key: string): Promise<boolean> {
+  return engine.db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ free: boolean }>(
+      "select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as free",
+      [key],
+    );
+    return rows[0]?.free !== true;
+  });
+}
+
+/**
+ * KCK's graphile-worker tasks. A task that throws is retried by graphile-worker with
+ * exponential backoff; a failed compute also records lastError on the product, whose last good
+ * value keeps being served.
+ */
+export function createTasks(engine: Engine, log: Logger): TaskList {
+  return {
+    [TASK.refresh]: async (payload) => {
+      const { key } = engine.parse(keyOf(payload, TASK.refresh));
+      // A source change to a product nobody asked for leaves nothing to refresh. Unless it is
+      // being computed for the first time right now: that compute may have read the data
+      // from before the change, so it is followed by a refresh (which waits for its lock).
+      if ((await engine.inspect(key)) === undefined && !(await computing(engine, key))) return;
+      await engine.refresh(key);
+    },
+    [TASK.prime]: async (payload) => {
+      await engine.freshen(keyOf(payload, TASK.prime));
+    },
+    [TASK.propagate]: async (payload) => {
+      await propagate(engine, log, keyOf(payload, TASK.propagate));
+    },
+    [TASK.schedule]: async (payload, helpers) => {
+      const primer = (payload as { primer?: unknown } | null)?.primer;
+      if (typeof primer !== "string") {
+        throw new KckError(
+          "BAD_CONFIG",
+          `A schedule job needs a payload { primer: string }; got ${JSON.stringify(payload)}.`,
+        );
+      }
+      await runSchedule(engine, log, payload as { primer: string }, helpers.job.run_at);
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import { Logger as GraphileLogger, type Runner, run, runMigrations } from "graphile-worker";
+import { createDb } from "../db/db.ts";
+import type { Engine } from "../engine/engine.ts";
+import { messageOf } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
+import { ReadTracker } from "./read-tracker.ts";
+import { Liveness, reapDeadWorkers } from "./reaper.ts";
+import { cronItems, ensureSchedules } from "./schedule.ts";
+import { createTasks } from "./tasks.ts";
+import { installSourceTriggers } from "./triggers.ts";
+
+// Any fixed number: graphile-worker's schema is migrated by one starting process at a time.
+const MIGRATE_LOCK = 7_263_003;
+
+/** Options for {@link startJobs}. Every background refresh goes through graphile-worker. */
+export interface JobsOptions {
+  /**
+   * Whether this process also runs jobs (a graphile-worker pool). Without it the process
+   * still enqueues jobs, for the workers of other processes to run.
+   * @default true
+   */
+  worker?: boolean;
+  /** How many jobs this process runs at once. @default 4 */
+  concurrency?: number;
+  /**
+   * How often an idle worker looks for jobs that became due (delayed or retried) in ms. New
+   * jobs that are due at once are announced by NOTIFY and start without waiting for it.
+   * @default 500
+   */
+  pollInterval?: number;
+  /** How often recorded read times are written, in ms. @default 1000 */
+  readFlushMs?: number;
+  /** How often a worker looks for the jobs of workers that died, in ms. @default 5000 */
+  reapIntervalMs?: number;
+  /**
+   * A background refresh of one key asked for again within this many ms is enqueued once by
+   * this process (across processes the job key folds them).
+   * @default 1000
+   */
+  dedupeMs?: number;
+}
+
+/** The running job system of one process. */
+export interface Jobs {
+  /** Writes pending read times and enqueues pending background refreshes now. */
+  flush(): Promise<void>;
+  /** Stops the worker pool (waiting for running jobs), the timers and the locks; idempotent. */
+  stop(): Promise<void>;
+}
+
+function graphileLogger(log: Logger): GraphileLogger {
+  return new GraphileLogger((scope) => (level, message, meta) => {
+    const fields = { worker: scope, ...meta };
+    if (level === "error") log.error(fields, message);
+    else if (level === "warning") log.warn(fields, message);
+    // graphile-worker logs every completed job at info: that is debug detail for KCK.
+    else log.debug(fields, message);
+  });
+}
+
+/** graphile-worker's schema, migrated by one process at a time. */
+async function migrateQueue(engine: Engine, logger: GraphileLogger): Promise<void> {
+  const session = await engine.db.session();
+  let broken: Error | undefined;
+  try {
+    await session.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
+    try {
+      await runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 });
+    } finally {
+      await session.query("select pg_advisory_unlock($1)", [MIGRATE_LOCK]).catch((error: Error) => {
+        broken = error;
+      });
+    }
+  } finally {
+    session.release(broken);
+  }
+}
+
+/**
+ * Starts the job system of one process: migrates graphile-worker's schema, installs the source
+ * triggers, books the interval schedules, routes the engine's background work (stale reads,
+ * prime, read tracking, hints) to jobs, and, unless `worker: false`, runs a worker pool.
+ */
+export async function startJobs(
+  engine: Engine,
+  log: Logger,
+  options: JobsOptions = {},
+): Promise<Jobs> {
+  const logger = graphileLogger(log);
+  const primers = [...engine.primers.values()];
+  const crons = cronItems(primers);
+  // Bookkeeping (enqueueing, read times, reaping) has a small pool of its own, apart from the
+  // pools that serve reads and computes.
+  const db = createDb({
+    url: engine.db.url,
+    poolSize: 3,
+    sessionPoolSize: 1,
+    applicationName: "kck-jobs",
+    onError: (error) => log.warn({ err: error }, "an idle job connection failed"),
+  });
+  try {
+    await migrateQueue(engine, logger);
+    await installSourceTriggers(db, primers, log);
+    await ensureSchedules(db, primers);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  const primes = new PrimeBatcher(db, engine.primers, log, options.dedupeMs ?? 1000);
+  const reads = new ReadTracker(db, log, options.readFlushMs ?? 1000);
+  engine.refreshLater = (key) => primes.add(key);
+  engine.primeLater = (keys) => enqueuePrimes(db, engine.primers, keys);
+  engine.onRead = (targets) => {
+    reads.note(targets.map((target) => target.key));
+    for (const target of targets) {
+      const hints = target.primer.policies.hints;
+      if (hints === undefined) continue;
+      try {
+        for (const hint of hints(target.params)) {
+          const key =
+            typeof hint === "string"
+              ? engine.parse(hint).key
+              : engine.resolve(target.primer, hint).key;
+          if (key !== target.key) primes.add(key);
+        }
+      } catch (error) {
+        log.warn({ key: target.key, err: error }, "a primer's hints failed; nothing primed");
+      }
+    }
+  };
+
+  let runner: Runner | undefined;
+  let liveness: Liveness | undefined;
+  let reaper: NodeJS.Timeout | undefined;
+  let reaping: Promise<unknown> = Promise.resolve();
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= halt();
+    return stopped;
+  };
+  const halt = async (): Promise<void> => {
+    clearInterval(reaper);
+    await runner?.stop();
+    await reaping;
+    await liveness?.close();
+    await reads.stop();
+    await primes.drain();
+    await db.close();
+  };
+  if (options.worker ?? true) {
+    liveness = new Liveness(engine.db.url, log);
+    const concurrency = options.concurrency ?? 4;
+    try {
+      runner = await run({
+        connectionString: engine.db.url,
+        concurrency,
+        maxPoolSize: concurrency + 2,
+        pollInterval: options.pollInterval ?? 500,
+        noHandleSignals: true,
+        taskList: createTasks(engine, log),
+        parsedCronItems: crons,
+        logger,
+        preset: { plugins: [liveness.plugin()] },
+      });
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    const reap = () => {
+      reaping = reaping
+        .then(() => reapDeadWorkers(db))
+        .then(
+          (dead) => {
+            if (dead.length > 0) log.warn({ pools: dead }, "unlocked the jobs of dead workers");
+          },
+          (error: unknown) =>
+            log.warn({ err: messageOf(error) }, "could not look for dead workers"),
+        );
+    };
+    reap();
+    reaper = setInterval(reap, options.reapIntervalMs ?? 5000);
+    reaper.unref();
+  }
+
+  return {
+    async flush() {
+      await Promise.all([reads.flush(), primes.drain()]);
+    },
+    stop,
+  };
+}
