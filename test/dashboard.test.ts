@@ -61,6 +61,7 @@ it("serves the overview as JSON: primers, products, recent computes and errors, 
     "author",
     "authorProfile",
     "catalog",
+    "feed",
     "genreStats",
     "titleList",
   ]);
@@ -97,7 +98,7 @@ it("draws primers, products and the dependency graph in a browser", async () => 
     await page
       .locator("#primers tbody tr")
       .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-primer"))),
-  ).toEqual(["author", "authorProfile", "catalog", "genreStats", "titleList"]);
+  ).toEqual(["author", "authorProfile", "catalog", "feed", "genreStats", "titleList"]);
   expect(await page.locator('#primers tr[data-primer="genreStats"] td').nth(4).textContent()).toBe(
     "6",
   );

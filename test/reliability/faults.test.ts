@@ -73,8 +73,10 @@ describe("a compute that hangs", () => {
       message: "Computing hangs/1 took longer than 300 ms and was abandoned.",
       extensions: { code: "TIMEOUT" },
     });
+    // The key's own compute lock (workers hold liveness locks of their own).
     const { rows } = await kck.app.engine.db.query(
-      "select 1 from pg_locks where locktype = 'advisory' and granted",
+      `select 1 from pg_locks where locktype = 'advisory' and granted
+         and ((classid::bigint << 32) | objid::bigint) = hashtextextended('hangs/1', 0)`,
     );
     expect(rows).toEqual([]);
     const meta = await kck.gql<{ product: { lastError: string; version: number } }>(
