@@ -3,11 +3,13 @@ import type { AddressInfo } from "node:net";
 import { createDb, type Db, redactUrl } from "./db/db.ts";
 import { startEmbedded } from "./db/embedded.ts";
 import { Engine } from "./engine/engine.ts";
+import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
 import type { ModuleSetup } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { AnyPrimer } from "./primer/define-primer.ts";
+import { Hub } from "./subscriptions/hub.ts";
 
 /** Options for {@link createApp}. Defaults are the ones `npm start` uses. */
 export interface AppOptions {
@@ -39,6 +41,8 @@ export interface App {
   readonly engine: Engine;
   /** The yoga instance; available once started. */
   readonly gateway: Gateway;
+  /** This instance's subscriptions; available once started. */
+  readonly hub: Hub;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -49,6 +53,8 @@ export function createApp(options: AppOptions): App {
   let engine: Engine | undefined;
   let gateway: Gateway | undefined;
   let server: Server | undefined;
+  let hub: Hub | undefined;
+  let sockets: WebSocketGateway | undefined;
 
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined)
@@ -59,9 +65,15 @@ export function createApp(options: AppOptions): App {
   const stop = async (): Promise<void> => {
     const current = server;
     server = undefined;
+    // Subscriptions end first, so that their WebSocket and SSE connections can close.
+    hub?.close();
+    hub = undefined;
+    await sockets?.close();
+    sockets = undefined;
     if (current) {
+      const closed = new Promise<void>((done) => current.close(() => done()));
       current.closeIdleConnections();
-      await new Promise<void>((done) => current.close(() => done()));
+      await closed;
     }
     await engine?.stop();
     engine = undefined;
@@ -77,6 +89,9 @@ export function createApp(options: AppOptions): App {
     },
     get gateway() {
       return started(gateway, "the gateway");
+    },
+    get hub() {
+      return started(hub, "the subscription hub");
     },
     stop,
     async start() {
@@ -97,13 +112,15 @@ export function createApp(options: AppOptions): App {
         });
         engine = await Engine.start({ db, primers: options.primers, log });
         for (const setup of options.setups ?? []) await setup(db);
-        gateway = createGateway({ engine, schema: buildSchema(options.primers), log });
+        hub = new Hub({ engine, log });
+        gateway = createGateway({ engine, hub, schema: buildSchema(options.primers), log });
         const health = healthHandler(db);
         const yoga = gateway;
         server = createServer((req, res) => {
           if (req.url === "/health") return void health(res);
           return void yoga(req, res);
         });
+        sockets = attachWebSocket(server, yoga, { log });
         const listening = server;
         await new Promise<void>((done, fail) => {
           listening.once("error", fail);

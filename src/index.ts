@@ -15,6 +15,14 @@ export type { ChangeEvent } from "./engine/store.ts";
 export { KckError, type KckErrorCode } from "./errors.ts";
 export { formatKey, type ParsedKey, parseKey } from "./keys.ts";
 export { loadPrimers, type ModuleSetup } from "./load-primers.ts";
+export type {
+  AugmentContext,
+  AugmentFromRule,
+  AugmentSpec,
+  DeltaOf,
+  DependencyChange,
+  RuleContext,
+} from "./primer/augment-spec.ts";
 export {
   type AnyPrimer,
   definePrimer,
@@ -23,5 +31,6 @@ export {
   type PrimerParams,
   type PrimerValue,
 } from "./primer/define-primer.ts";
+export { defineInput, type KckInput } from "./primer/input-type.ts";
 export { defineObject, type KckObject } from "./primer/object-type.ts";
 export { type ParamType, param } from "./primer/params.ts";

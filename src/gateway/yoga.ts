@@ -6,6 +6,7 @@ import type { StoredProduct } from "../engine/product.ts";
 import type { RequestContext } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
+import type { Hub } from "../subscriptions/hub.ts";
 
 /** The yoga instance serving one KCK schema. */
 export type Gateway = YogaServerInstance<Record<string, unknown>, RequestContext>;
@@ -13,6 +14,8 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, RequestContext
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
   engine: Engine;
+  /** The instance's subscription hub. */
+  hub: Hub;
   schema: GraphQLSchema;
   log: Logger;
   /** Extra envelop/yoga plugins (limits, auth, metrics), applied in order. */
@@ -21,10 +24,11 @@ export interface GatewayOptions {
   path?: string;
 }
 
-/** Builds the per-request context: the engine and a fresh product loader. */
-export function requestContext(engine: Engine): RequestContext {
+/** Builds the per-request context: the engine, a fresh product loader and the hub. */
+export function requestContext(engine: Engine, hub: Hub): RequestContext {
   return {
     kck: engine,
+    hub,
     products: new DataLoader<ParsedKey, StoredProduct, string>((targets) => engine.load(targets), {
       cacheKeyFn: (target) => target.key,
     }),
@@ -33,11 +37,11 @@ export function requestContext(engine: Engine): RequestContext {
 
 /** Creates the yoga server: GraphiQL, queries and mutations over HTTP, errors masked and logged. */
 export function createGateway(options: GatewayOptions): Gateway {
-  const { engine, log } = options;
+  const { engine, hub, log } = options;
   return createYoga<Record<string, unknown>, RequestContext>({
     schema: options.schema,
     graphqlEndpoint: options.path ?? "/graphql",
-    context: () => requestContext(engine),
+    context: () => requestContext(engine, hub),
     landingPage: false,
     plugins: options.plugins ?? [],
     logging: {

@@ -47,6 +47,14 @@ export function addProductType(builder: KckBuilder) {
       lastError: t.exposeString("lastError", { nullable: true }),
       lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
       errorCount: t.exposeInt("errorCount"),
+      augmentCount: t.exposeInt("augmentCount", {
+        description: "How many deltas were applied to it in place.",
+      }),
+      lastAugmentedAt: t.expose("lastAugmentedAt", {
+        type: "DateTime",
+        nullable: true,
+        description: "When the last delta was applied; null: never augmented.",
+      }),
       dependencies: t.field({
         type: [Product],
         description: "The products this one read when it was last computed.",

@@ -2,6 +2,7 @@ import type DataLoader from "dataloader";
 import type { Engine } from "../engine/engine.ts";
 import type { StoredProduct } from "../engine/product.ts";
 import type { ParsedKey } from "../keys.ts";
+import type { Hub } from "../subscriptions/hub.ts";
 
 /** What every resolver receives: the engine and this request's product loader. */
 export interface RequestContext {
@@ -9,6 +10,8 @@ export interface RequestContext {
   readonly kck: Engine;
   /** Reads products for this one operation: one SQL read per tick, misses computed once. */
   readonly products: DataLoader<ParsedKey, StoredProduct, string>;
+  /** This instance's subscriptions: one read per new version of a key, shared by all. */
+  readonly hub: Hub;
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */
