@@ -1,4 +1,4 @@
-import type { ModuleSetup } from "kck";
+import type { ModuleSetup, Queryable } from "kck";
 
 const FIRST = [
   "Ada",
@@ -46,11 +46,46 @@ const WORDS = [
 /** How many authors the demo seeds. */
 export const AUTHORS = 40;
 
+/** How many sales the demo seeds. */
+export const SALES = 100_000;
+
 /**
- * Creates the demo's source tables (authors, books) and seeds them once, deterministically, so
- * every fresh start serves the same library.
+ * Creates the demo's source tables (authors, books, sales) and seeds them once,
+ * deterministically, so every fresh start serves the same library.
  */
-export const setup: ModuleSetup = async (db) => {
+export const setup: ModuleSetup = (db) => seedLibrary(db);
+
+/** The demo's setup with a chosen number of sales (tests seed fewer). */
+export async function seedLibrary(db: Queryable, options: { sales?: number } = {}): Promise<void> {
+  await seedBooks(db);
+  await seedSales(db, options.sales ?? SALES);
+}
+
+/**
+ * The sales: one row per sale, generated in SQL. There is deliberately no index on book_id:
+ * a sales report reads every sale, which is what makes recomputing it slow and augmenting it
+ * with one new sale worthwhile.
+ */
+async function seedSales(db: Queryable, count: number): Promise<void> {
+  await db.query(`
+    create table if not exists sales (
+      id bigserial primary key, book_id integer not null references books (id),
+      quantity integer not null, amount_cents integer not null,
+      sold_at timestamptz not null default now())`);
+  const { rows } = await db.query<{ any: boolean }>("select exists (select 1 from sales) as any");
+  if (rows[0]?.any) return;
+  await db.query(
+    `insert into sales (book_id, quantity, amount_cents, sold_at)
+     select b.ids[1 + (g * 7919 % cardinality(b.ids))::int], 1 + g % 3, 499 + g * 104729 % 2500,
+            timestamptz '2020-01-01' + g * interval '13 minutes'
+     from (select array_agg(id order by id) as ids from books) as b,
+          generate_series(1, $1::bigint) as g`,
+    [count],
+  );
+  await db.query("analyze sales");
+}
+
+async function seedBooks(db: Queryable): Promise<void> {
   await db.query(`
     create table if not exists authors (
       id integer primary key, name text not null, country text not null, born integer not null);
@@ -89,4 +124,4 @@ export const setup: ModuleSetup = async (db) => {
     "insert into books (author_id, title, year, genre, pages) select * from unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::int[])",
     [0, 1, 2, 3, 4].map((i) => books.map((b) => b[i])),
   );
-};
+}
