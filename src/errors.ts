@@ -16,6 +16,7 @@ export type KckErrorCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "TIMEOUT"
+  | "UNAVAILABLE"
   | "BAD_CONFIG";
 
 const STATUS: Record<KckErrorCode, number> = {
@@ -30,6 +31,7 @@ const STATUS: Record<KckErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TIMEOUT: 200,
+  UNAVAILABLE: 503,
   BAD_CONFIG: 500,
 };
 

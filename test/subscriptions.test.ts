@@ -1,7 +1,7 @@
 import type { Client } from "graphql-ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectClient } from "../src/db/db.ts";
-import { fixturePrimers } from "./fixtures/counting.ts";
+import { control, fixturePrimers } from "./fixtures/counting.ts";
 import { ledgerPrimers, setupLedger } from "./fixtures/ledger.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -89,15 +89,29 @@ describe("subscriptions over graphql-ws", () => {
     expect(sub.values).toEqual([{ version: 1, value: { n: 12, square: 144 } }]);
   });
 
-  it("reports a product that cannot be computed as an error", async () => {
-    const sub = collect<unknown>(client(a), 'subscription { flaky(id: "x") { version } }', "flaky");
-    const { control } = await import("./fixtures/counting.ts");
+  it("reports a product that cannot be computed as an error, as queries do", async () => {
     control.fail = true;
     try {
+      const sub = collect<unknown>(
+        client(a),
+        'subscription { flaky(id: "x") { version } }',
+        "flaky",
+      );
       await expect(sub.until(() => false)).rejects.toThrow(/source for x is down/);
     } finally {
       control.fail = false;
     }
+    // The same pipeline as queries: the same error, and nothing internal in it.
+    const broken = collect<unknown>(client(a), "subscription { broken { version } }", "broken");
+    await expect(broken.until(() => false)).rejects.toThrow(/ended/);
+    const query = await a.gql("{ broken }");
+    expect(broken.errors).toEqual([
+      expect.objectContaining({
+        message: query.errors?.[0]?.message,
+        extensions: expect.objectContaining({ code: "COMPUTE_FAILED" }),
+      }),
+    ]);
+    expect(JSON.stringify(broken.errors)).not.toMatch(/internal detail/);
   });
 
   it("catches up from sinceVersion: the current value only when it is newer", async () => {
@@ -249,5 +263,31 @@ describe("subscriptions over SSE", () => {
       { version: 2, value: { balance: 2 } },
       { version: 3, value: { balance: 5 } },
     ]);
+  });
+});
+
+describe("stopping", () => {
+  it("ends open WebSocket and SSE subscriptions instead of waiting for them", async () => {
+    const c = await startTestApp({ databaseUrl: database.url, primers, setups: [setupLedger] });
+    let stopped = false;
+    try {
+      const sub = subscribe(c, "stop");
+      await sub.until((v) => v.length === 1);
+      const response = await fetch(c.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ query: 'subscription { account(id: "stop") { version } }' }),
+      });
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read();
+      await c.stop();
+      stopped = true;
+      await sub.until(() => sub.completed || sub.errors.length > 0).catch(() => {});
+      expect(sub.completed || sub.errors.length > 0).toBe(true);
+      // The event stream ends too.
+      while (!(await reader.read()).done) {}
+    } finally {
+      if (!stopped) await c.stop();
+    }
   });
 });

@@ -60,8 +60,8 @@ export async function writeAugmented(
   const { rows } = await q.query<StoredProduct & { dependents: string[] }>(
     `with up as (
        update kck.products set
-         value = case when $4 then $2::jsonb else value end,
-         version = version + $4::int, hash = $3,
+         value = case when $4::boolean then $2::jsonb else value end,
+         version = version + ($4::boolean)::int, hash = $3,
          augment_count = augment_count + 1, last_augmented_at = now(), updated_at = now()
        where key = $1
        returning ${COLUMNS}

@@ -74,7 +74,7 @@ export class Hub {
    * Rejects when the product cannot be served.
    */
   async subscribe(target: ParsedKey, sinceVersion = 0): Promise<UpdateStream> {
-    if (this.closed) throw new KckError("TIMEOUT", "KCK is stopping; subscribe again later.");
+    if (this.closed) throw stopping();
     let entry = this.entries.get(target.key);
     const first = entry === undefined;
     if (entry === undefined) {
@@ -102,7 +102,7 @@ export class Hub {
     const entries = [...this.entries.values()];
     this.entries.clear();
     for (const entry of entries) {
-      entry.settle(new KckError("TIMEOUT", "KCK is stopping; subscribe again later."));
+      entry.settle(stopping());
       for (const stream of [...entry.streams]) stream.end();
     }
   }
@@ -209,6 +209,9 @@ export class Hub {
     }
   }
 }
+
+const stopping = (): KckError =>
+  new KckError("UNAVAILABLE", "This KCK instance is stopping; subscribe again (to another one).");
 
 function createEntry(target: ParsedKey): Entry {
   let settled = false;
