@@ -69,6 +69,23 @@ describe("augment mutations", () => {
     expect(recomputed.version).toBe(2);
   });
 
+  it("announces each augment to every instance with a change event", async () => {
+    await augment(a, "events", 1);
+    const events: unknown[] = [];
+    const off = b.app.engine.onChange((event) => {
+      if (event.k === "account/events") events.push(event);
+    });
+    try {
+      const { data } = await augment(a, "events", 2);
+      await expect.poll(() => events.length, { timeout: 30_000 }).toBe(1);
+      expect(events).toEqual([
+        { k: "account/events", v: data?.augmentAccount.version, op: "augment", c: true },
+      ]);
+    } finally {
+      off();
+    }
+  });
+
   it("refuses a stale expectedVersion with CONFLICT and writes nothing", async () => {
     const first = await augment(a, "c", 100);
     const version = first.data?.augmentAccount.version as number;

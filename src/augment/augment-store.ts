@@ -45,8 +45,10 @@ export interface AugmentedWrite {
   /** The new value as JSON text. */
   json: string;
   hash: string;
-  /** Whether the hash differs from the stored one: only then the value and version change. */
-  changed: boolean;
+  /** How much the version grows: 0 when the hash is the stored one (nothing changes then). */
+  versions: number;
+  /** How many deltas were applied. */
+  augments: number;
 }
 
 /**
@@ -60,17 +62,17 @@ export async function writeAugmented(
   const { rows } = await q.query<StoredProduct & { dependents: string[] }>(
     `with up as (
        update kck.products set
-         value = case when $4::boolean then $2::jsonb else value end,
-         version = version + ($4::boolean)::int, hash = $3,
-         augment_count = augment_count + 1, last_augmented_at = now(), updated_at = now()
+         value = case when $4::int > 0 then $2::jsonb else value end,
+         version = version + $4::int, hash = $3,
+         augment_count = augment_count + $5::int, last_augmented_at = now(), updated_at = now()
        where key = $1
        returning ${COLUMNS}
      )
      select up.*, coalesce((select array_agg(d.dependent order by d.dependent)
        from kck.dependencies d where d.dependency = up.key), '{}') as dependents
      from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}', json_build_object(
-       'k', up.key, 'v', up.version, 'op', 'augment', 'c', $4::boolean)::text)) as notified`,
-    [w.key, w.json, w.hash, w.changed],
+       'k', up.key, 'v', up.version, 'op', 'augment', 'c', $4::int > 0)::text)) as notified`,
+    [w.key, w.json, w.hash, w.versions, w.augments],
   );
   const { dependents, ...product } = rows[0] as StoredProduct & { dependents: string[] };
   return { product, dependents };

@@ -1,18 +1,12 @@
-import { createHash } from "node:crypto";
 import type { Queryable } from "../db/db.ts";
 import type { Engine } from "../engine/engine.ts";
-import { freshnessOf, type StoredProduct } from "../engine/product.ts";
+import type { StoredProduct } from "../engine/product.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
-import type { AugmentContext } from "../primer/augment-spec.ts";
-import {
-  expireWithDependents,
-  lockAndRead,
-  tryLockAndRead,
-  writeAugmented,
-} from "./augment-store.ts";
-import { type DependencyRule, rulesTargeting } from "./rules.ts";
+import type { AnyAugmentSpec, AugmentContext } from "../primer/augment-spec.ts";
+import { expireWithDependents, lockAndRead } from "./augment-store.ts";
+import { codeOf, type Step, servable, storeAndCascade } from "./cascade.ts";
 import { sessionTransaction } from "./session-transaction.ts";
 
 /** Options of one augment. */
@@ -43,34 +37,34 @@ export interface AugmenterOptions {
   ruleLockWaitMs?: number;
   /** How often an augment chosen as a deadlock's victim is retried. @default 5 */
   deadlockRetries?: number;
+  /** The most deltas of one key applied in one transaction. @default 64 */
+  maxBatch?: number;
 }
 
-/** A change being carried along dependency edges inside one augment's transaction. */
-interface Change {
+/** One augment waiting for its key's turn. */
+interface Pending {
   readonly target: ParsedKey;
-  readonly previous: unknown;
-  readonly value: unknown;
   readonly delta: unknown;
-  readonly dependents: readonly string[];
+  readonly expectedVersion: number | undefined;
+  resolve(product: StoredProduct): void;
+  reject(error: unknown): void;
 }
+
+/** What a batch's transaction decided for each of its augments. */
+type Decided = { index: number } | { error: Error };
 
 const DEADLOCK = "40P01";
-const LOCK_TIMEOUT = "55P03";
-const MAX_DEPTH = 64;
 
-const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
-const hashOf = (json: string): string => createHash("sha1").update(json).digest("base64url");
-const servable = (p: StoredProduct | undefined): p is StoredProduct => {
-  const state = freshnessOf(p);
-  return state === "FRESH" || state === "STALE";
-};
+/** Thrown inside a batch whose reducer failed, so that each delta is retried on its own. */
+class SplitBatch extends Error {}
 
 /**
- * Applies deltas to products in place. One augment is one transaction: it takes the key's
- * lock and row lock, runs the primer's reducer, stores the next value with a version bump and
- * a change event, and carries the change to dependents that have a rule for it (each under
- * its own savepoint, so a failing rule only drops back to invalidation). The other
- * dependents go to {@link Augmenter.updateDependents} after the commit.
+ * Applies deltas to products in place. Augments of one key queue up in this process and are
+ * applied in batches, one transaction each: it takes the key's lock and row lock, runs the
+ * reducer once per delta, stores the last value (the version grows by one per delta) with
+ * one change event, and carries the change to dependents that have a rule for it. So a hot
+ * key holds one connection per process, and one commit serves many deltas. The dependents no
+ * rule followed go to {@link Augmenter.updateDependents} after the commit.
  */
 export class Augmenter {
   /**
@@ -79,17 +73,20 @@ export class Augmenter {
    * replace it to refresh them through a job queue instead.
    */
   updateDependents: (keys: readonly string[], cause: AugmentCause) => Promise<void>;
-  private readonly log: Logger;
-  private readonly ruleLockWaitMs: number;
+  readonly log: Logger;
+  readonly ruleLockWaitMs: number;
   private readonly deadlockRetries: number;
+  private readonly maxBatch: number;
+  private readonly queues = new Map<string, Pending[]>();
 
   constructor(
-    private readonly engine: Engine,
+    readonly engine: Engine,
     options: AugmenterOptions,
   ) {
     this.log = options.log;
     this.ruleLockWaitMs = options.ruleLockWaitMs ?? 5000;
     this.deadlockRetries = options.deadlockRetries ?? 5;
+    this.maxBatch = options.maxBatch ?? 64;
     this.updateDependents = async (keys) => {
       await expireWithDependents(this.engine.db, keys);
     };
@@ -97,41 +94,58 @@ export class Augmenter {
 
   /**
    * Applies one delta to a product, computing the product first if it is missing or
-   * expired, and returns what was stored.
+   * expired, and returns what was stored, with the value and version right after this delta.
    */
-  async apply(
-    target: ParsedKey,
-    delta: unknown,
-    options: AugmentOptions = {},
-  ): Promise<StoredProduct> {
-    const spec = target.primer.augment;
-    if (spec === undefined) {
-      throw new KckError(
-        "NOT_AUGMENTABLE",
-        `Primer "${target.primer.name}" cannot be augmented: it declares no augment.`,
+  apply(target: ParsedKey, delta: unknown, options: AugmentOptions = {}): Promise<StoredProduct> {
+    if (target.primer.augment === undefined) {
+      return Promise.reject(
+        new KckError(
+          "NOT_AUGMENTABLE",
+          `Primer "${target.primer.name}" cannot be augmented: it declares no augment.`,
+        ),
       );
     }
-    const { expectedVersion } = options;
+    return new Promise((resolve, reject) => {
+      const item = { target, delta, expectedVersion: options.expectedVersion, resolve, reject };
+      const queue = this.queues.get(target.key);
+      if (queue) {
+        queue.push(item);
+        return;
+      }
+      const created = [item];
+      this.queues.set(target.key, created);
+      void this.drain(target.key, created);
+    });
+  }
+
+  private async drain(key: string, queue: Pending[]): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, this.maxBatch);
+      await this.run(batch).catch((error: unknown) => {
+        for (const item of batch) item.reject(error);
+      });
+    }
+    this.queues.delete(key);
+  }
+
+  /** Applies a batch of deltas of one key; settles each of its augments. */
+  private async run(batch: Pending[]): Promise<void> {
+    const [first] = batch;
+    if (first === undefined) return;
+    const { target } = first;
+    const spec = target.primer.augment as AnyAugmentSpec;
     for (let attempt = 1; ; attempt++) {
-      let outcome: { product: StoredProduct; later: string[] } | "missing";
+      let outcome: Awaited<ReturnType<Augmenter["transact"]>>;
       try {
-        outcome = await sessionTransaction(this.engine.db, async (tx) => {
-          const current = await lockAndRead(tx, target.key);
-          if (expectedVersion !== undefined) {
-            checkVersion(target.key, current, expectedVersion);
-          } else if (!servable(current)) {
-            return "missing";
-          }
-          const stored = current as StoredProduct;
-          const next = await reduced(target.key, () =>
-            spec.reduce(stored.value, delta, contextFor(tx, target)),
-          );
-          const later: string[] = [];
-          const product = await this.store(tx, target, stored, next, delta, later, 0);
-          return { product, later };
-        });
+        outcome = await sessionTransaction(this.engine.db, (tx) =>
+          this.transact(tx, target, spec, batch),
+        );
       } catch (error) {
         if (codeOf(error) === DEADLOCK && attempt <= this.deadlockRetries) continue;
+        if (error instanceof SplitBatch) {
+          for (const item of batch) await this.run([item]);
+          return;
+        }
         throw error;
       }
       if (outcome === "missing") {
@@ -146,127 +160,57 @@ export class Augmenter {
         if (loaded instanceof Error) throw loaded;
         continue;
       }
-      await this.afterCommit(outcome.later, outcome.product);
-      return outcome.product;
+      const { decided, base, steps, product, later } = outcome;
+      // Dependents first, so that whoever awaits an augment then reads up-to-date dependents.
+      if (later.length > 0) await this.afterCommit(later, product);
+      batch.forEach((item, i) => {
+        const d = decided[i] as Decided;
+        if ("error" in d) return item.reject(d.error);
+        // Deltas that left the hash as it was grew no version.
+        const version = product.version === base ? base : base + d.index + 1;
+        item.resolve({ ...product, value: steps[d.index]?.value, version });
+      });
+      return;
     }
   }
 
-  /** Stores a reduced value over a locked row and carries the change to rule dependents. */
-  private async store(
-    tx: Queryable,
-    target: ParsedKey,
-    current: StoredProduct,
-    next: unknown,
-    delta: unknown,
-    later: string[],
-    depth: number,
-  ): Promise<StoredProduct> {
-    const json = JSON.stringify(next ?? null);
-    const hash = hashOf(json);
-    const { product, dependents } = await writeAugmented(tx, {
-      key: target.key,
-      json,
-      hash,
-      changed: hash !== current.hash,
-    });
-    if (hash !== current.hash && dependents.length > 0) {
-      await this.cascade(
-        tx,
-        { target, previous: current.value, value: next, delta, dependents },
-        later,
-        depth,
-      );
+  private async transact(tx: Queryable, target: ParsedKey, spec: AnyAugmentSpec, batch: Pending[]) {
+    const current = await lockAndRead(tx, target.key);
+    if (!servable(current) && batch.some((item) => item.expectedVersion === undefined)) {
+      return "missing" as const;
     }
-    return product;
-  }
-
-  /** Augments each dependent that has a rule for this change; lists the others in `later`. */
-  private async cascade(
-    tx: Queryable,
-    change: Change,
-    later: string[],
-    depth: number,
-  ): Promise<void> {
-    const rules = depth < MAX_DEPTH ? rulesTargeting(this.engine, change.target, this.log) : [];
-    for (const dependent of change.dependents) {
-      const rule = rules.find((r) => r.target.key === dependent);
-      if (rule === undefined || !(await this.follow(tx, change, rule, later, depth))) {
-        later.push(dependent);
+    const decided: Decided[] = [];
+    const steps: Step[] = [];
+    const base = current?.version ?? 0;
+    let value = current?.value;
+    for (const item of batch) {
+      const conflict = checkVersion(target.key, current, base + steps.length, item.expectedVersion);
+      if (conflict) {
+        decided.push({ error: conflict });
+        continue;
       }
+      let next: unknown;
+      try {
+        next = await spec.reduce(value, item.delta, contextFor(tx, target));
+      } catch (error) {
+        // A failed reducer may have run statements: undo the batch, then go one by one.
+        if (codeOf(error) === DEADLOCK) throw error;
+        if (batch.length > 1) throw new SplitBatch();
+        throw reducerError(target.key, error);
+      }
+      decided.push({ index: steps.length });
+      steps.push({ previous: value, value: next, delta: item.delta });
+      value = next;
     }
-  }
-
-  /**
-   * Applies one rule to one dependent; false when it could not (the dependent stayed busy, or
-   * the rule threw), so that the caller invalidates it instead.
-   */
-  private async follow(
-    tx: Queryable,
-    change: Change,
-    { target, rule }: DependencyRule,
-    later: string[],
-    depth: number,
-  ): Promise<boolean> {
-    let { locked, product: current } = await tryLockAndRead(tx, target.key);
-    if (!locked) {
-      const waited = await this.waitForLock(tx, target.key);
-      if (waited === false) return false;
-      current = waited;
-    }
-    // Missing or expired: its next read recomputes it from the new data anyway.
-    if (!servable(current)) return true;
-    let next: unknown;
-    try {
-      next = rule.reduce(
-        current.value,
-        {
-          key: change.target.key,
-          params: change.target.params,
-          previous: change.previous,
-          value: change.value,
-          delta: change.delta,
-        },
-        { key: target.key, params: target.params },
-      );
-    } catch (error) {
-      this.log.warn(
-        { key: target.key, from: change.target.key, err: error },
-        "a rule could not follow an augment; invalidating instead",
-      );
-      return false;
-    }
-    await this.store(tx, target, current, next, undefined, later, depth + 1);
-    return true;
-  }
-
-  /**
-   * Waits a bounded time for a busy dependent's locks, under a savepoint so that giving up
-   * leaves the transaction usable: whoever holds them may be a compute that waits for a
-   * lock this transaction holds, a wait PostgreSQL cannot see as a deadlock.
-   *
-   * @returns the locked row, or false when the wait timed out.
-   */
-  private async waitForLock(
-    tx: Queryable,
-    key: string,
-  ): Promise<StoredProduct | undefined | false> {
-    await tx.query("savepoint kck_rule_wait");
-    try {
-      await tx.query("select set_config('lock_timeout', $1, true)", [`${this.ruleLockWaitMs}ms`]);
-      const current = await lockAndRead(tx, key);
-      await tx.query("select set_config('lock_timeout', '0', true)");
-      await tx.query("release savepoint kck_rule_wait");
-      return current;
-    } catch (error) {
-      if (codeOf(error) !== LOCK_TIMEOUT) throw error;
-      await tx.query("rollback to savepoint kck_rule_wait");
-      this.log.warn({ key }, "a dependent stayed locked; invalidating it instead of augmenting it");
-      return false;
-    }
+    const later: string[] = [];
+    const product =
+      steps.length > 0 && current
+        ? await storeAndCascade(this, tx, target, current, steps, later)
+        : (current as StoredProduct);
+    return { decided, base, steps, product, later };
   }
 
   private async afterCommit(later: readonly string[], product: StoredProduct): Promise<void> {
-    if (later.length === 0) return;
     const keys = [...new Set(later)];
     try {
       await this.updateDependents(keys, { key: product.key, version: product.version });
@@ -277,19 +221,24 @@ export class Augmenter {
   }
 }
 
-function checkVersion(key: string, current: StoredProduct | undefined, expected: number): void {
+function checkVersion(
+  key: string,
+  current: StoredProduct | undefined,
+  version: number,
+  expected: number | undefined,
+): KckError | undefined {
+  if (expected === undefined) return undefined;
   if (current === undefined || current.computedAt === null) {
-    throw new KckError(
+    return new KckError(
       "CONFLICT",
       `${key} has not been computed yet, so it is not at version ${expected}; nothing was written. Read it first (that computes it), then augment with the version you read.`,
     );
   }
-  if (current.version !== expected) {
-    throw new KckError(
-      "CONFLICT",
-      `${key} is at version ${current.version}, not at the expected version ${expected}; nothing was written. Read it again and retry with expectedVersion ${current.version}.`,
-    );
-  }
+  if (version === expected) return undefined;
+  return new KckError(
+    "CONFLICT",
+    `${key} is at version ${version}, not at the expected version ${expected}; nothing was written. Read it again and retry with expectedVersion ${version}.`,
+  );
 }
 
 function contextFor(tx: Queryable, target: ParsedKey): AugmentContext<never> {
@@ -300,16 +249,10 @@ function contextFor(tx: Queryable, target: ParsedKey): AugmentContext<never> {
   };
 }
 
-/** Runs a reducer; anything it throws that is not a KckError becomes AUGMENT_FAILED. */
-async function reduced(key: string, reduce: () => unknown): Promise<unknown> {
-  try {
-    return await reduce();
-  } catch (error) {
-    // Deadlocks and lock timeouts are the caller's to handle, not the reducer's failure.
-    if (error instanceof KckError || codeOf(error) === DEADLOCK || codeOf(error) === LOCK_TIMEOUT)
-      throw error;
-    throw new KckError("AUGMENT_FAILED", `Augmenting ${key} failed: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
+/** What a reducer threw, for the client: KckErrors as they are, anything else AUGMENT_FAILED. */
+function reducerError(key: string, error: unknown): Error {
+  if (error instanceof KckError) return error;
+  return new KckError("AUGMENT_FAILED", `Augmenting ${key} failed: ${messageOf(error)}`, {
+    cause: error,
+  });
 }
