@@ -165,10 +165,13 @@ export class Augmenter {
       if (later.length > 0) await this.afterCommit(later, product);
       batch.forEach((item, i) => {
         const d = decided[i] as Decided;
-        if ("error" in d) return item.reject(d.error);
-        // Deltas that left the hash as it was grew no version.
-        const version = product.version === base ? base : base + d.index + 1;
-        item.resolve({ ...product, value: steps[d.index]?.value, version });
+        if ("error" in d) {
+          item.reject(d.error);
+        } else {
+          // Deltas that left the hash as it was grew no version.
+          const version = product.version === base ? base : base + d.index + 1;
+          item.resolve({ ...product, value: steps[d.index]?.value, version });
+        }
       });
       return;
     }
