@@ -145,6 +145,38 @@ describe("augment mutations", () => {
     expect((await b.app.engine.refresh("account/busy")).value).toEqual(product?.value);
   });
 
+  it("refuses only the bad delta among concurrent ones", async () => {
+    await augment(a, "mixed", 0);
+    const results = await Promise.all(
+      Array.from({ length: 21 }, (_, i) => augment(a, "mixed", i === 10 ? -1000 : 5)),
+    );
+    const refused = results.filter((r) => r.errors !== undefined);
+    expect(refused.map((r) => r.errors?.[0]?.extensions?.["code"])).toEqual(["BAD_PARAM"]);
+    // The opening entry and the twenty good ones.
+    expect(await meta("account/mixed")).toMatchObject({
+      value: { account: "mixed", balance: 100, entries: 21 },
+      augmentCount: 21,
+    });
+    expect(await entriesOf("mixed")).toBe(21);
+  });
+
+  it("applies exactly one of many concurrent augments that expect the same version", async () => {
+    const { data } = await augment(a, "once", 1);
+    const version = data?.augmentAccount.version as number;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => augment(i % 2 === 0 ? a : b, "once", 1, version)),
+    );
+    expect(results.filter((r) => r.errors === undefined)).toHaveLength(1);
+    const conflicts = results.flatMap((r) => r.errors ?? []);
+    expect(conflicts).toHaveLength(19);
+    expect(conflicts.every((e) => e.extensions?.["code"] === "CONFLICT")).toBe(true);
+    expect(await meta("account/once")).toMatchObject({
+      version: version + 1,
+      value: { balance: 2, entries: 2 },
+    });
+    expect(await entriesOf("once")).toBe(2);
+  });
+
   it("never loses an augment to a recompute running at the same time", async () => {
     await augment(a, "race", 1);
     const work: Promise<unknown>[] = [];

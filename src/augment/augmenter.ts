@@ -143,7 +143,7 @@ export class Augmenter {
       } catch (error) {
         if (codeOf(error) === DEADLOCK && attempt <= this.deadlockRetries) continue;
         if (error instanceof SplitBatch) {
-          for (const item of batch) await this.run([item]);
+          for (const item of batch) await this.run([item]).catch(item.reject);
           return;
         }
         throw error;
