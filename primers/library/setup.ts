@@ -47,10 +47,10 @@ const WORDS = [
 export const AUTHORS = 40;
 
 /** How many sales the demo seeds. */
-export const SALES = 100_000;
+export const SALES = 300_000;
 
 /**
- * Creates the demo's source tables (authors, books, sales) and seeds them once,
+ * Creates the demo's source tables (authors, books, prices, sales) and seeds them once,
  * deterministically, so every fresh start serves the same library.
  */
 export const setup: ModuleSetup = (db) => seedLibrary(db);
@@ -62,27 +62,34 @@ export async function seedLibrary(db: Queryable, options: { sales?: number } = {
 }
 
 /**
- * The sales: one row per sale, generated in SQL. There is deliberately no index on book_id:
- * a sales report reads every sale, which is what makes recomputing it slow and augmenting it
- * with one new sale worthwhile.
+ * Prices and sales. A book's price changes every month, and a sale is worth its quantity at
+ * the price valid when it was made: so a sales report looks up one price per sale, which is
+ * what makes recomputing it slow, and augmenting it with one new sale worthwhile.
  */
 async function seedSales(db: Queryable, count: number): Promise<void> {
   await db.query(`
+    create table if not exists prices (
+      book_id integer not null references books (id), valid_from timestamptz not null,
+      price_cents integer not null, primary key (book_id, valid_from));
     create table if not exists sales (
       id bigserial primary key, book_id integer not null references books (id),
-      quantity integer not null, amount_cents integer not null,
-      sold_at timestamptz not null default now())`);
-  const { rows } = await db.query<{ any: boolean }>("select exists (select 1 from sales) as any");
+      quantity integer not null, sold_at timestamptz not null default now())`);
+  const { rows } = await db.query<{ any: boolean }>("select exists (select 1 from prices) as any");
   if (rows[0]?.any) return;
   await db.query(
-    `insert into sales (book_id, quantity, amount_cents, sold_at)
-     select b.ids[1 + (g * 7919 % cardinality(b.ids))::int], 1 + g % 3, 499 + g * 104729 % 2500,
+    `insert into prices (book_id, valid_from, price_cents)
+     select b.id, timestamptz '2020-01-01' + m * interval '1 month', 900 + (b.id * 37 + m * 53) % 2000
+     from books b, generate_series(0, 95) as m`,
+  );
+  await db.query(
+    `insert into sales (book_id, quantity, sold_at)
+     select b.ids[1 + (g * 7919 % cardinality(b.ids))::int], 1 + g % 3,
             timestamptz '2020-01-01' + g * interval '13 minutes'
      from (select array_agg(id order by id) as ids from books) as b,
           generate_series(1, $1::bigint) as g`,
     [count],
   );
-  await db.query("analyze sales");
+  await db.query("analyze prices; analyze sales");
 }
 
 async function seedBooks(db: Queryable): Promise<void> {

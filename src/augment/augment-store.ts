@@ -39,6 +39,9 @@ export async function tryLockAndRead(
   return { locked, product: product.key === null ? undefined : product };
 }
 
+// The row without its value: the writer has the value already, and it may be large.
+const WITHOUT_VALUE = COLUMNS.replace(/\bvalue,/, "null::jsonb as value,");
+
 /** An augmented value to store over a locked row. */
 export interface AugmentedWrite {
   key: string;
@@ -53,7 +56,8 @@ export interface AugmentedWrite {
 
 /**
  * Stores an augmented value and queues its change event (op "augment"), and returns the
- * product with the keys that depend on it, in one statement.
+ * product (its value left out: the caller has it) with the keys that depend on it, in one
+ * statement.
  */
 export async function writeAugmented(
   q: Queryable,
@@ -66,7 +70,7 @@ export async function writeAugmented(
          version = version + $4::int, hash = $3,
          augment_count = augment_count + $5::int, last_augmented_at = now(), updated_at = now()
        where key = $1
-       returning ${COLUMNS}
+       returning ${WITHOUT_VALUE}
      )
      select up.*, coalesce((select array_agg(d.dependent order by d.dependent)
        from kck.dependencies d where d.dependency = up.key), '{}') as dependents

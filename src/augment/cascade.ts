@@ -51,7 +51,7 @@ export async function storeAndCascade(
 ): Promise<StoredProduct> {
   const json = JSON.stringify(steps.at(-1)?.value ?? null);
   const hash = createHash("sha1").update(json).digest("base64url");
-  const { product, dependents } = await writeAugmented(tx, {
+  const { product: stored, dependents } = await writeAugmented(tx, {
     key: target.key,
     json,
     hash,
@@ -59,13 +59,21 @@ export async function storeAndCascade(
     versions: hash === current.hash ? 0 : steps.length,
     augments: steps.length,
   });
+  const product = { ...stored, value: hash === current.hash ? current.value : steps.at(-1)?.value };
   if (hash === current.hash || dependents.length === 0) return product;
-  const rules = depth < MAX_DEPTH ? rulesTargeting(host.engine, target, host.log) : [];
+  const { named, following } =
+    depth < MAX_DEPTH
+      ? rulesTargeting(host.engine, target, steps, host.log)
+      : { named: [], following: new Set<string>() };
   for (const dependent of dependents) {
-    const rule = rules.find((r) => r.target.key === dependent);
-    if (rule === undefined || !(await follow(host, tx, target, steps, rule, later, depth))) {
+    const rule = named.find((r) => r.target.key === dependent);
+    if (rule !== undefined) {
+      if (!(await follow(host, tx, target, steps, rule, later, depth))) later.push(dependent);
+    } else if (!following.has(host.engine.parse(dependent).primer.name)) {
+      // No rule of its primer follows this one: it cannot be brought up to date in place.
       later.push(dependent);
     }
+    // Otherwise its primer's rule left it out: this change does not affect it.
   }
   return product;
 }

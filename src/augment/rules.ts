@@ -3,6 +3,7 @@ import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyAugmentFromRule } from "../primer/augment-spec.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import type { Step } from "./cascade.ts";
 
 /** A rule that follows a change of one product, with the dependent product it applies to. */
 export interface DependencyRule {
@@ -32,21 +33,41 @@ function indexOf(primers: ReadonlyMap<string, AnyPrimer>): RuleIndex {
   return index;
 }
 
+/** What the rules that follow a change say. */
+export interface Targets {
+  /** Every dependent a rule names for any step, first rule first. */
+  readonly named: DependencyRule[];
+  /**
+   * The primers whose rule followed the change: their products a rule did not name are
+   * unaffected by it.
+   */
+  readonly following: ReadonlySet<string>;
+}
+
 /**
- * The dependents a change of `source` can be carried to by a rule: every key a rule's
- * `params` names, first rule first. A rule whose params are invalid is logged and skipped,
- * so its products are invalidated instead.
+ * The dependents the steps of a change of `source` can be carried to by a rule. A rule whose
+ * params are invalid is logged and skipped, so its products are invalidated instead.
  */
-export function rulesTargeting(engine: Engine, source: ParsedKey, log: Logger): DependencyRule[] {
+export function rulesTargeting(
+  engine: Engine,
+  source: ParsedKey,
+  steps: readonly Step[],
+  log: Logger,
+): Targets {
   const found: DependencyRule[] = [];
+  const following = new Set<string>();
   for (const { primer, rule } of indexOf(engine.primers).get(source.primer.name) ?? []) {
     if (rule.primer !== source.primer) continue;
     try {
-      const named = rule.params(source.params);
-      for (const params of Array.isArray(named) ? named : [named]) {
-        const target = engine.resolve(primer, params as Record<string, unknown>);
-        if (!found.some((f) => f.target.key === target.key)) found.push({ target, rule });
+      for (const step of steps) {
+        const change = { key: source.key, params: source.params, ...step };
+        const named = rule.params(source.params, change);
+        for (const params of Array.isArray(named) ? named : [named]) {
+          const target = engine.resolve(primer, params as Record<string, unknown>);
+          if (!found.some((f) => f.target.key === target.key)) found.push({ target, rule });
+        }
       }
+      following.add(primer.name);
     } catch (error) {
       log.warn(
         { primer: primer.name, from: source.key, err: error },
@@ -54,5 +75,5 @@ export function rulesTargeting(engine: Engine, source: ParsedKey, log: Logger): 
       );
     }
   }
-  return found;
+  return { named: found, following };
 }

@@ -68,10 +68,15 @@ export interface AugmentFromRule<Params, Value, P extends AnyPrimer> {
   readonly primer: P;
   /**
    * The params of this primer's product(s) affected by a change of the dependency with
-   * `dependencyParams`. Only products that really read that dependency (a recorded edge)
-   * are augmented; others are left alone.
+   * `dependencyParams` (the change says what happened, when the params alone cannot). Of
+   * the products that read the dependency (a recorded edge), those named are augmented and
+   * the others are left as they are: the rule says this change does not affect them. If
+   * the rule throws, they are all invalidated instead.
    */
-  params(dependencyParams: PrimerParams<P>): Params | readonly Params[];
+  params(
+    dependencyParams: PrimerParams<P>,
+    change: DependencyChange<P>,
+  ): Params | readonly Params[];
   /**
    * Returns the next value of an affected product. It must be a pure function of its
    * arguments: it runs inside the dependency's augment, and a rule that throws only makes
