@@ -8,6 +8,7 @@ import type { AuthOptions } from "./gateway/auth.ts";
 import { createHttpHandler } from "./gateway/http-handler.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
 import { useCacheHints } from "./gateway/use-cache-hints.ts";
+import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
 import { type Jobs, type JobsOptions, startJobs } from "./jobs/worker.ts";
@@ -16,6 +17,7 @@ import { type Logger, silentLogger } from "./logger.ts";
 import { createMetrics, type KckMetrics } from "./metrics/metrics.ts";
 import { readQueueDepth } from "./metrics/queue-depth.ts";
 import type { AnyPrimer } from "./primer/define-primer.ts";
+import { Hub } from "./subscriptions/hub.ts";
 
 /** Options for {@link createApp}. Defaults are the ones `npm start` uses. */
 export interface AppOptions {
@@ -68,6 +70,8 @@ export interface App {
   readonly metrics: KckMetrics;
   /** The job system; available once started. */
   readonly jobs: Jobs;
+  /** This instance's subscriptions; available once started. */
+  readonly hub: Hub;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -84,6 +88,8 @@ export function createApp(options: AppOptions): App {
     queueDepth: async () => (db ? readQueueDepth(db) : undefined),
     onError: (error) => log.warn({ err: error }, "could not read the job queue's depth"),
   });
+  let hub: Hub | undefined;
+  let sockets: WebSocketGateway | undefined;
 
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined)
@@ -94,9 +100,15 @@ export function createApp(options: AppOptions): App {
   const stop = async (): Promise<void> => {
     const current = server;
     server = undefined;
+    // Subscriptions end first, so that their WebSocket and SSE connections can close.
+    hub?.close();
+    hub = undefined;
+    await sockets?.close();
+    sockets = undefined;
     if (current) {
+      const closed = new Promise<void>((done) => current.close(() => done()));
       current.closeIdleConnections();
-      await new Promise<void>((done) => current.close(() => done()));
+      await closed;
     }
     await jobs?.stop();
     jobs = undefined;
@@ -118,6 +130,9 @@ export function createApp(options: AppOptions): App {
     get jobs() {
       return started(jobs, "the job system");
     },
+    get hub() {
+      return started(hub, "the subscription hub");
+    },
     stop,
     async start() {
       try {
@@ -133,13 +148,19 @@ export function createApp(options: AppOptions): App {
         engine.onChange((event) => metrics.changeEvent(event));
         for (const setup of options.setups ?? []) await setup(db);
         jobs = await startJobs(engine, log, options.jobs);
+        // The job system's trigger on kck.products queues the dependents of every new version,
+        // augments included, in the writer's own transaction: expiring them again after the
+        // commit would only make their next read wait for a recompute.
+        engine.augments.updateDependents = async () => {};
         if (options.http === false) {
           log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");
           return { url: "" };
         }
+        hub = new Hub({ engine, log });
         const limits = options.limits ?? DEFAULT_LIMITS;
         gateway = createGateway({
           engine,
+          hub,
           schema: buildSchema(options.primers),
           log,
           limits,
@@ -161,6 +182,7 @@ export function createApp(options: AppOptions): App {
             log,
           }),
         );
+        sockets = attachWebSocket(server, gateway, { log });
         const listening = server;
         await new Promise<void>((done, fail) => {
           listening.once("error", fail);

@@ -7,6 +7,7 @@
  */
 export { type App, type AppOptions, createApp } from "./app.ts";
 export { type Config, readConfig } from "./config.ts";
+export type { Queryable } from "./db/db.ts";
 export type { Duration } from "./duration.ts";
 export type { ComputeContext } from "./engine/compute-context.ts";
 export { Engine, type EngineOptions } from "./engine/engine.ts";
@@ -17,6 +18,14 @@ export type { JobState, JobStatus } from "./jobs/job-state.ts";
 export type { Jobs, JobsOptions } from "./jobs/worker.ts";
 export { formatKey, type ParsedKey, parseKey } from "./keys.ts";
 export { loadPrimers, type ModuleSetup } from "./load-primers.ts";
+export type {
+  AugmentContext,
+  AugmentFromRule,
+  AugmentSpec,
+  DeltaOf,
+  DependencyChange,
+  RuleContext,
+} from "./primer/augment-spec.ts";
 export {
   type ConditionalAnswer,
   type ConditionalFetchOptions,
@@ -31,6 +40,7 @@ export {
   type PrimerParams,
   type PrimerValue,
 } from "./primer/define-primer.ts";
+export { defineInput, type KckInput } from "./primer/input-type.ts";
 export { defineObject, type KckObject } from "./primer/object-type.ts";
 export { type ParamType, param } from "./primer/params.ts";
 export type {

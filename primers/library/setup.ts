@@ -1,4 +1,4 @@
-import type { ModuleSetup } from "kck";
+import type { ModuleSetup, Queryable } from "kck";
 
 const FIRST = [
   "Ada",
@@ -46,11 +46,53 @@ const WORDS = [
 /** How many authors the demo seeds. */
 export const AUTHORS = 40;
 
+/** How many sales the demo seeds. */
+export const SALES = 300_000;
+
 /**
- * Creates the demo's source tables (authors, books) and seeds them once, deterministically, so
- * every fresh start serves the same library.
+ * Creates the demo's source tables (authors, books, prices, sales) and seeds them once,
+ * deterministically, so every fresh start serves the same library.
  */
-export const setup: ModuleSetup = async (db) => {
+export const setup: ModuleSetup = (db) => seedLibrary(db);
+
+/** The demo's setup with a chosen number of sales (tests seed fewer). */
+export async function seedLibrary(db: Queryable, options: { sales?: number } = {}): Promise<void> {
+  await seedBooks(db);
+  await seedSales(db, options.sales ?? SALES);
+}
+
+/**
+ * Prices and sales. A book's price changes every month, and a sale is worth its quantity at
+ * the price valid when it was made: so a sales report looks up one price per sale, which is
+ * what makes recomputing it slow, and augmenting it with one new sale worthwhile.
+ */
+async function seedSales(db: Queryable, count: number): Promise<void> {
+  await db.query(`
+    create table if not exists prices (
+      book_id integer not null references books (id), valid_from timestamptz not null,
+      price_cents integer not null, primary key (book_id, valid_from));
+    create table if not exists sales (
+      id bigserial primary key, book_id integer not null references books (id),
+      quantity integer not null, sold_at timestamptz not null default now())`);
+  const { rows } = await db.query<{ any: boolean }>("select exists (select 1 from prices) as any");
+  if (rows[0]?.any) return;
+  await db.query(
+    `insert into prices (book_id, valid_from, price_cents)
+     select b.id, timestamptz '2020-01-01' + m * interval '1 month', 900 + (b.id * 37 + m * 53) % 2000
+     from books b, generate_series(0, 95) as m`,
+  );
+  await db.query(
+    `insert into sales (book_id, quantity, sold_at)
+     select b.ids[1 + (g * 7919 % cardinality(b.ids))::int], 1 + g % 3,
+            timestamptz '2020-01-01' + g * interval '13 minutes'
+     from (select array_agg(id order by id) as ids from books) as b,
+          generate_series(1, $1::bigint) as g`,
+    [count],
+  );
+  await db.query("analyze prices; analyze sales");
+}
+
+async function seedBooks(db: Queryable): Promise<void> {
   await db.query(`
     create table if not exists authors (
       id integer primary key, name text not null, country text not null, born integer not null);
@@ -89,4 +131,4 @@ export const setup: ModuleSetup = async (db) => {
     "insert into books (author_id, title, year, genre, pages) select * from unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::int[])",
     [0, 1, 2, 3, 4].map((i) => books.map((b) => b[i])),
   );
-};
+}

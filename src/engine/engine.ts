@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
+import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
 import type { Db, Queryable, Session } from "../db/db.ts";
 import { createListener, type Listener } from "../db/listener.ts";
 import { migrate } from "../db/migrate.ts";
 import { KckError, messageOf } from "../errors.ts";
 import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import type { DeltaOf } from "../primer/augment-spec.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
@@ -114,6 +116,8 @@ export class Engine {
   primeLater: ((keys: readonly string[]) => Promise<void>) | undefined;
   /** When set, told about every product read through `load` (read tracking, hints). */
   onRead: ((targets: readonly ParsedKey[]) => void) | undefined;
+  /** Applies deltas in place (src/augment/); its `updateDependents` hook is re-pointable. */
+  readonly augments: Augmenter;
   private readonly log: Logger;
   private readonly lockWaitMs: number;
   private readonly computeTimeoutMs: number;
@@ -146,6 +150,7 @@ export class Engine {
     this.refreshLater = (key) => {
       this.track(this.ensure(this.parse(key), "stale"));
     };
+    this.augments = new Augmenter(this, { log: this.log });
   }
 
   /** Migrates the database, starts listening for change events, and returns the engine. */
@@ -260,6 +265,27 @@ export class Engine {
   /** Recomputes a product now, whatever its freshness, and returns what was stored. */
   refresh(key: string): Promise<StoredProduct> {
     return this.ensure(this.parse(key), "force");
+  }
+
+  /**
+   * Applies a delta to a product in place, in one transaction under its lock, and returns
+   * what was stored; computes the product first if it is missing. With `expectedVersion`, a
+   * product at another version is left as is and a CONFLICT error is thrown.
+   */
+  augment(key: string, delta: unknown, options?: AugmentOptions): Promise<StoredProduct>;
+  /** The same by primer and params, with a typed delta. */
+  augment<P extends AnyPrimer>(
+    primer: P,
+    params: PrimerParams<P>,
+    delta: DeltaOf<P>,
+    options?: AugmentOptions,
+  ): Promise<StoredProduct>;
+  augment(target: string | AnyPrimer, ...rest: unknown[]): Promise<StoredProduct> {
+    if (typeof target === "string") {
+      return this.augments.apply(this.parse(target), rest[0], rest[1] as AugmentOptions);
+    }
+    const parsed = this.resolve(target, rest[0] as Record<string, unknown>);
+    return this.augments.apply(parsed, rest[1], rest[2] as AugmentOptions);
   }
 
   /** Marks a product expired so that its next read recomputes it; undefined when never stored. */

@@ -17,6 +17,10 @@ export interface StoredProduct {
   readonly lastError: string | null;
   readonly lastErrorAt: Date | null;
   readonly errorCount: number;
+  /** How many deltas were applied to it in place since it was first stored. */
+  readonly augmentCount: number;
+  /** When the last delta was applied; null: never augmented. */
+  readonly lastAugmentedAt: Date | null;
 }
 
 /**

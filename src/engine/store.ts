@@ -23,10 +23,12 @@ export interface ChangeEvent {
 // The database's clock when the statement runs, in ms: receivers subtract it from their own.
 const EVENT_TIME = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
-const COLUMNS = `key, primer, params, value, version, hash,
+/** The select list that reads a row of kck.products as a {@link StoredProduct}. */
+export const COLUMNS = `key, primer, params, value, version, hash,
   computed_at as "computedAt", fresh_until as "freshUntil", stale_until as "staleUntil",
   compute_count as "computeCount", last_compute_ms as "lastComputeMs",
-  last_error as "lastError", last_error_at as "lastErrorAt", error_count as "errorCount"`;
+  last_error as "lastError", last_error_at as "lastErrorAt", error_count as "errorCount",
+  augment_count as "augmentCount", last_augmented_at as "lastAugmentedAt"`;
 
 /** Reads the stored products for many keys in one statement. */
 export async function readProducts(

@@ -8,6 +8,7 @@ import { KckError } from "../errors.ts";
 import type { RequestContext } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
+import type { Hub } from "../subscriptions/hub.ts";
 import { type AuthOptions, bearerToken, useAuthorization } from "./auth.ts";
 import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
 
@@ -17,6 +18,8 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, RequestContext
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
   engine: Engine;
+  /** The instance's subscription hub. */
+  hub: Hub;
   schema: GraphQLSchema;
   log: Logger;
   /** Operation limits. @default DEFAULT_LIMITS */
@@ -29,11 +32,16 @@ export interface GatewayOptions {
   path?: string;
 }
 
-/** Builds the per-request context: the engine, a fresh product loader, the caller's token. */
-export function requestContext(engine: Engine, token: string | undefined): RequestContext {
+/** Builds the per-request context: the engine, a fresh product loader, the hub, the caller's token. */
+export function requestContext(
+  engine: Engine,
+  hub: Hub,
+  token: string | undefined,
+): RequestContext {
   const served: StoredProduct[] = [];
   return {
     kck: engine,
+    hub,
     token,
     served,
     products: new DataLoader<ParsedKey, StoredProduct, string>(
@@ -49,13 +57,13 @@ export function requestContext(engine: Engine, token: string | undefined): Reque
 
 /** Creates the yoga server: GraphiQL, queries and mutations over HTTP, errors masked and logged. */
 export function createGateway(options: GatewayOptions): Gateway {
-  const { engine, log } = options;
+  const { engine, hub, log } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
   return createYoga<Record<string, unknown>, RequestContext>({
     schema: options.schema,
     graphqlEndpoint: options.path ?? "/graphql",
     context: ({ request }) =>
-      requestContext(engine, bearerToken(request.headers.get("authorization"))),
+      requestContext(engine, hub, bearerToken(request.headers.get("authorization"))),
     landingPage: false,
     batching: { limit: limits.batch },
     plugins: [

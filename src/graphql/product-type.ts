@@ -80,6 +80,14 @@ export function addProductType(builder: KckBuilder) {
           "The background refresh waiting or running for this product, with its attempts and last error; null when there is none.",
         resolve: (p, _args, ctx) => readJobState(ctx.kck.db, p.key),
       }),
+      augmentCount: t.exposeInt("augmentCount", {
+        description: "How many deltas were applied to it in place.",
+      }),
+      lastAugmentedAt: t.expose("lastAugmentedAt", {
+        type: "DateTime",
+        nullable: true,
+        description: "When the last delta was applied; null: never augmented.",
+      }),
       dependencies: t.field({
         type: [Product],
         description: "The products this one read when it was last computed.",

@@ -2,6 +2,7 @@ import type DataLoader from "dataloader";
 import type { Engine } from "../engine/engine.ts";
 import type { StoredProduct } from "../engine/product.ts";
 import type { ParsedKey } from "../keys.ts";
+import type { Hub } from "../subscriptions/hub.ts";
 
 /** What every resolver receives: the engine and this request's product loader. */
 export interface RequestContext {
@@ -13,6 +14,8 @@ export interface RequestContext {
   readonly token: string | undefined;
   /** Every product `products` served in this operation (for HTTP caching hints). */
   readonly served: StoredProduct[];
+  /** This instance's subscriptions: one read per new version of a key, shared by all. */
+  readonly hub: Hub;
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */

@@ -1,11 +1,14 @@
 import type { GraphQLSchema } from "graphql";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import { definedObjects } from "../primer/object-type.ts";
+import { addAugmentFields } from "./augment-fields.ts";
 import { createBuilder } from "./builder.ts";
 import { addMutations } from "./mutations.ts";
 import { addPrimerFields } from "./primer-fields.ts";
 import { addProductType } from "./product-type.ts";
 import { addScalars } from "./scalars.ts";
+import { addSubscriptionFields } from "./subscription-fields.ts";
+import { addUpdateTypes } from "./update-types.ts";
 
 /** Builds the gateway's GraphQL schema for a set of primers. */
 export function buildSchema(primers: readonly AnyPrimer[]): GraphQLSchema {
@@ -20,5 +23,8 @@ export function buildSchema(primers: readonly AnyPrimer[]): GraphQLSchema {
   const Product = addProductType(builder);
   addMutations(builder, Product);
   addPrimerFields(builder, primers);
+  const updates = addUpdateTypes(builder, primers);
+  addSubscriptionFields(builder, primers, updates);
+  addAugmentFields(builder, primers, updates);
   return builder.toSchema({ sortSchema: true });
 }

@@ -3,6 +3,7 @@ import { type Duration, toMs } from "../duration.ts";
 import type { ComputeContext } from "../engine/compute-context.ts";
 import { KckError } from "../errors.ts";
 import type { KckSchemaTypes } from "../graphql/schema-types.ts";
+import type { AnyAugmentFromRule, AugmentFromRule, AugmentSpec } from "./augment-spec.ts";
 import type { ParamsOf, ParamsSpec } from "./params.ts";
 import {
   type DependencyPolicy,
@@ -20,7 +21,12 @@ export type OutputType = TypeParam<KckSchemaTypes>;
 export type ValueOf<T extends OutputType> = ShapeFromTypeParam<KckSchemaTypes, T, false>;
 
 /** What a developer writes to declare a primer. */
-export interface PrimerOptions<S extends ParamsSpec, T extends OutputType> {
+export interface PrimerOptions<
+  S extends ParamsSpec,
+  T extends OutputType,
+  D = never,
+  R extends readonly AnyPrimer[] = readonly AnyPrimer[],
+> {
   /** The primer's name: the first segment of its keys and its GraphQL field name. */
   name: string;
   /** Shown on the GraphQL field. */
@@ -88,10 +94,24 @@ export interface PrimerOptions<S extends ParamsSpec, T extends OutputType> {
    * @default 10
    */
   maxAttempts?: number;
+  /**
+   * Lets products be augmented in place with a typed delta instead of recomputed; the
+   * primer's GraphQL schema gains an `augment<Primer>` mutation.
+   */
+  augment?: AugmentSpec<ParamsOf<S>, ValueOf<T>, D>;
+  /**
+   * How to augment this primer's products when a product they read is augmented, one rule
+   * per dependency primer. Without a rule, dependents are invalidated instead.
+   */
+  augmentFrom?: { readonly [K in keyof R]: AugmentFromRule<ParamsOf<S>, ValueOf<T>, R[K]> };
 }
 
 /** A declared primer: its options, normalised. */
-export interface Primer<S extends ParamsSpec = ParamsSpec, T extends OutputType = OutputType> {
+export interface Primer<
+  S extends ParamsSpec = ParamsSpec,
+  T extends OutputType = OutputType,
+  D = unknown,
+> {
   /** Marks a primer among a module's exports. */
   readonly kind: "primer";
   readonly name: string;
@@ -109,11 +129,15 @@ export interface Primer<S extends ParamsSpec = ParamsSpec, T extends OutputType 
   readonly timeoutMs: number | undefined;
   /** How its products are kept fresh in the background (sources, schedule, hints, ...). */
   readonly policies: RefreshPolicies<S>;
+  /** How to apply a delta in place; undefined: the primer cannot be augmented. */
+  readonly augment: AugmentSpec<ParamsOf<S>, ValueOf<T>, D> | undefined;
+  /** How to follow the augments of the products it reads. */
+  readonly augmentFrom: readonly AnyAugmentFromRule[];
 }
 
 /** Any primer, whatever its params and type. */
-// biome-ignore lint/suspicious/noExplicitAny: a primer of any params and value type
-export type AnyPrimer = Primer<any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: a primer of any params, value and delta type
+export type AnyPrimer = Primer<any, any, any>;
 
 /** The params object of a primer. */
 export type PrimerParams<P extends AnyPrimer> = P extends {
@@ -131,6 +155,8 @@ export type PrimerValue<P extends AnyPrimer> = P extends {
 
 const NAME = /^[A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED = new Set(["product", "products", "refresh", "invalidate", "prime", "health"]);
+// The argument names the generated fields add next to a primer's params.
+const RESERVED_PARAMS = new Set(["delta", "expectedVersion", "sinceVersion"]);
 
 /**
  * Declares a primer: how to compute one family of data products when one is asked for and
@@ -146,13 +172,23 @@ const RESERVED = new Set(["product", "products", "refresh", "invalidate", "prime
  *     ctx.sql("select title from books where author_id = $1 order by title", [authorId]),
  * });
  */
-export function definePrimer<S extends ParamsSpec, const T extends OutputType>(
-  options: PrimerOptions<S, T>,
-): Primer<S, T> {
+export function definePrimer<
+  S extends ParamsSpec,
+  const T extends OutputType,
+  D = never,
+  const R extends readonly AnyPrimer[] = [],
+>(options: PrimerOptions<S, T, D, R>): Primer<S, T, D> {
   if (!NAME.test(options.name) || RESERVED.has(options.name)) {
     throw new KckError(
       "BAD_CONFIG",
       `A primer name must be a GraphQL name that starts with a letter and is not one of ${[...RESERVED].join(", ")}; got "${options.name}".`,
+    );
+  }
+  const reserved = Object.keys(options.params).find((name) => RESERVED_PARAMS.has(name));
+  if (reserved !== undefined) {
+    throw new KckError(
+      "BAD_CONFIG",
+      `Primer "${options.name}" has a param named "${reserved}", which KCK's generated fields use; rename it (reserved: ${[...RESERVED_PARAMS].join(", ")}).`,
     );
   }
   return {
@@ -170,6 +206,8 @@ export function definePrimer<S extends ParamsSpec, const T extends OutputType>(
         ? undefined
         : toMs(options.timeout, `timeout of primer "${options.name}"`),
     policies: normalisePolicies(options.name, options.params, options),
+    augment: options.augment,
+    augmentFrom: (options.augmentFrom ?? []) as readonly AnyAugmentFromRule[],
   };
 }
 

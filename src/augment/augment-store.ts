@@ -1,0 +1,117 @@
+import type { Queryable } from "../db/db.ts";
+import type { StoredProduct } from "../engine/product.ts";
+import { COLUMNS, EVENTS_CHANNEL } from "../engine/store.ts";
+
+/**
+ * Takes a key's lock for the rest of the transaction, then its row lock, and reads the row,
+ * in one statement. The key's lock is the one a compute holds (as a session lock) from before
+ * it reads its data until it has stored its value, so an augment never interleaves with a
+ * compute of the same key (which would store a value read before the delta, and lose it).
+ * Waits for both locks; a missing row takes neither.
+ */
+export async function lockAndRead(q: Queryable, key: string): Promise<StoredProduct | undefined> {
+  // FOR UPDATE returns the row's latest committed version even when a compute stored a new
+  // one while this statement waited for the key's lock.
+  const { rows } = await q.query<StoredProduct>(
+    `with l as materialized (select pg_advisory_xact_lock(hashtextextended($1, 0)))
+     select ${COLUMNS} from kck.products p, l where p.key = $1 for update of p`,
+    [key],
+  );
+  return rows[0];
+}
+
+/**
+ * The same without waiting for the key's lock: `locked` is false when another session holds
+ * it (a compute, or another augment), and then nothing is read or locked.
+ */
+export async function tryLockAndRead(
+  q: Queryable,
+  key: string,
+): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
+  const { rows } = await q.query<StoredProduct & { locked: boolean }>(
+    `with l as materialized (select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked)
+     select l.locked, p.* from l left join lateral (
+       select ${COLUMNS} from kck.products where key = $1 and l.locked for update
+     ) as p on true`,
+    [key],
+  );
+  const { locked, ...product } = rows[0] as StoredProduct & { locked: boolean };
+  return { locked, product: product.key === null ? undefined : product };
+}
+
+// The row without its value: the writer has the value already, and it may be large.
+const WITHOUT_VALUE = COLUMNS.replace(/\bvalue,/, "null::jsonb as value,");
+
+/** An augmented value to store over a locked row. */
+export interface AugmentedWrite {
+  key: string;
+  /** The new value as JSON text. */
+  json: string;
+  hash: string;
+  /** How much the version grows: 0 when the hash is the stored one (nothing changes then). */
+  versions: number;
+  /** How many deltas were applied. */
+  augments: number;
+}
+
+/**
+ * Stores an augmented value and queues its change event (op "augment"), and returns the
+ * product (its value left out: the caller has it) with the keys that depend on it, in one
+ * statement.
+ */
+export async function writeAugmented(
+  q: Queryable,
+  w: AugmentedWrite,
+): Promise<{ product: StoredProduct; dependents: string[] }> {
+  const { rows } = await q.query<StoredProduct & { dependents: string[] }>(
+    `with up as (
+       update kck.products set
+         value = case when $4::int > 0 then $2::jsonb else value end,
+         version = version + $4::int, hash = $3,
+         augment_count = augment_count + $5::int, last_augmented_at = now(), updated_at = now()
+       where key = $1
+       returning ${WITHOUT_VALUE}
+     )
+     select up.*, coalesce((select array_agg(d.dependent order by d.dependent)
+       from kck.dependencies d where d.dependency = up.key), '{}') as dependents
+     from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}', json_build_object(
+       'k', up.key, 'v', up.version, 'op', 'augment', 'c', $4::int > 0)::text)) as notified`,
+    [w.key, w.json, w.hash, w.versions, w.augments],
+  );
+  const { dependents, ...product } = rows[0] as StoredProduct & { dependents: string[] };
+  return { product, dependents };
+}
+
+/**
+ * Marks products expired, and every product that read them, transitively, so that their
+ * next read recomputes them; one change event (op "invalidate") each. Rows are locked in key
+ * order so that two such statements cannot deadlock on each other.
+ *
+ * @returns the keys expired.
+ */
+export async function expireWithDependents(
+  q: Queryable,
+  keys: readonly string[],
+): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await q.query<{ key: string }>(
+    `with recursive closure (key) as (
+       select unnest($1::text[])
+       union
+       select d.dependent from kck.dependencies d join closure c on d.dependency = c.key
+     ),
+     locked as (
+       select p.key from kck.products p where p.key in (select key from closure)
+       order by p.key for update
+     ),
+     up as (
+       update kck.products p set fresh_until = now(), stale_until = now(), updated_at = now()
+       from locked where p.key = locked.key
+       returning p.key, p.version
+     )
+     select up.key from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
+       json_build_object('k', up.key, 'v', up.version, 'op', 'invalidate', 'c', false)::text)) as n`,
+    [keys],
+  );
+  return rows.map((row) => row.key);
+}

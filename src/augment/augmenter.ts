@@ -1,0 +1,261 @@
+import type { Queryable } from "../db/db.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { StoredProduct } from "../engine/product.ts";
+import { KckError, messageOf } from "../errors.ts";
+import type { ParsedKey } from "../keys.ts";
+import type { Logger } from "../logger.ts";
+import type { AnyAugmentSpec, AugmentContext } from "../primer/augment-spec.ts";
+import { expireWithDependents, lockAndRead } from "./augment-store.ts";
+import { codeOf, type Step, servable, storeAndCascade } from "./cascade.ts";
+import { sessionTransaction } from "./session-transaction.ts";
+
+/** Options of one augment. */
+export interface AugmentOptions {
+  /**
+   * Applies the delta only if the product is at this version; otherwise nothing is written
+   * and a CONFLICT error says which version it is at.
+   */
+  expectedVersion?: number | undefined;
+}
+
+/** The augment that made some dependents out of date. */
+export interface AugmentCause {
+  /** The augmented key. */
+  readonly key: string;
+  /** Its version after the augment. */
+  readonly version: number;
+}
+
+/** Options for {@link Augmenter}. */
+export interface AugmenterOptions {
+  log: Logger;
+  /**
+   * How long a rule waits for a dependent that another transaction holds (a compute, most
+   * likely) before it gives up on augmenting it and hands it to `updateDependents` instead.
+   * @default 5000
+   */
+  ruleLockWaitMs?: number;
+  /** How often an augment chosen as a deadlock's victim is retried. @default 5 */
+  deadlockRetries?: number;
+  /** The most deltas of one key applied in one transaction. @default 64 */
+  maxBatch?: number;
+}
+
+/** One augment waiting for its key's turn. */
+interface Pending {
+  readonly target: ParsedKey;
+  readonly delta: unknown;
+  readonly expectedVersion: number | undefined;
+  resolve(product: StoredProduct): void;
+  reject(error: unknown): void;
+}
+
+/** What a batch's transaction decided for each of its augments. */
+type Decided = { index: number } | { error: Error };
+
+const DEADLOCK = "40P01";
+
+/** Thrown inside a batch whose reducer failed, so that each delta is retried on its own. */
+class SplitBatch extends Error {}
+
+/**
+ * Applies deltas to products in place. Augments of one key queue up in this process and are
+ * applied in batches, one transaction each: it takes the key's lock and row lock, runs the
+ * reducer once per delta, stores the last value (the version grows by one per delta) with
+ * one change event, and carries the change to dependents that have a rule for it. So a hot
+ * key holds one connection per process, and one commit serves many deltas. The dependents no
+ * rule followed go to {@link Augmenter.updateDependents} after the commit.
+ */
+export class Augmenter {
+  /**
+   * Brings the dependents that no rule augmented up to date after an augment commits. By
+   * default they (and their dependents) are expired, so their next read recomputes them;
+   * replace it to refresh them through a job queue instead.
+   */
+  updateDependents: (keys: readonly string[], cause: AugmentCause) => Promise<void>;
+  readonly log: Logger;
+  readonly ruleLockWaitMs: number;
+  private readonly deadlockRetries: number;
+  private readonly maxBatch: number;
+  private readonly queues = new Map<string, Pending[]>();
+
+  constructor(
+    readonly engine: Engine,
+    options: AugmenterOptions,
+  ) {
+    this.log = options.log;
+    this.ruleLockWaitMs = options.ruleLockWaitMs ?? 5000;
+    this.deadlockRetries = options.deadlockRetries ?? 5;
+    this.maxBatch = options.maxBatch ?? 64;
+    this.updateDependents = async (keys) => {
+      await expireWithDependents(this.engine.db, keys);
+    };
+  }
+
+  /**
+   * Applies one delta to a product, computing the product first if it is missing or
+   * expired, and returns what was stored, with the value and version right after this delta.
+   */
+  apply(target: ParsedKey, delta: unknown, options: AugmentOptions = {}): Promise<StoredProduct> {
+    if (target.primer.augment === undefined) {
+      return Promise.reject(
+        new KckError(
+          "NOT_AUGMENTABLE",
+          `Primer "${target.primer.name}" cannot be augmented: it declares no augment.`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const item = { target, delta, expectedVersion: options.expectedVersion, resolve, reject };
+      const queue = this.queues.get(target.key);
+      if (queue) {
+        queue.push(item);
+        return;
+      }
+      const created = [item];
+      this.queues.set(target.key, created);
+      void this.drain(target.key, created);
+    });
+  }
+
+  private async drain(key: string, queue: Pending[]): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, this.maxBatch);
+      await this.run(batch).catch((error: unknown) => {
+        for (const item of batch) item.reject(error);
+      });
+    }
+    this.queues.delete(key);
+  }
+
+  /** Applies a batch of deltas of one key; settles each of its augments. */
+  private async run(batch: Pending[]): Promise<void> {
+    const [first] = batch;
+    if (first === undefined) return;
+    const { target } = first;
+    const spec = target.primer.augment as AnyAugmentSpec;
+    for (let attempt = 1; ; attempt++) {
+      let outcome: Awaited<ReturnType<Augmenter["transact"]>>;
+      try {
+        outcome = await sessionTransaction(this.engine.db, (tx) =>
+          this.transact(tx, target, spec, batch),
+        );
+      } catch (error) {
+        if (codeOf(error) === DEADLOCK && attempt <= this.deadlockRetries) continue;
+        if (error instanceof SplitBatch) {
+          for (const item of batch) await this.run([item]).catch(item.reject);
+          return;
+        }
+        throw error;
+      }
+      if (outcome === "missing") {
+        // Augmenting a product nobody computed yet (or one expired) starts from a fresh compute.
+        if (attempt > 3) {
+          throw new KckError(
+            "CONFLICT",
+            `${target.key} kept being invalidated while it was augmented; try again.`,
+          );
+        }
+        const [loaded] = await this.engine.load([target]);
+        if (loaded instanceof Error) throw loaded;
+        continue;
+      }
+      const { decided, base, steps, product, later } = outcome;
+      // Dependents first, so that whoever awaits an augment then reads up-to-date dependents.
+      if (later.length > 0) await this.afterCommit(later, product);
+      batch.forEach((item, i) => {
+        const d = decided[i] as Decided;
+        if ("error" in d) {
+          item.reject(d.error);
+        } else {
+          // Deltas that left the hash as it was grew no version.
+          const version = product.version === base ? base : base + d.index + 1;
+          item.resolve({ ...product, value: steps[d.index]?.value, version });
+        }
+      });
+      return;
+    }
+  }
+
+  private async transact(tx: Queryable, target: ParsedKey, spec: AnyAugmentSpec, batch: Pending[]) {
+    const current = await lockAndRead(tx, target.key);
+    if (!servable(current) && batch.some((item) => item.expectedVersion === undefined)) {
+      return "missing" as const;
+    }
+    const decided: Decided[] = [];
+    const steps: Step[] = [];
+    const base = current?.version ?? 0;
+    let value = current?.value;
+    for (const item of batch) {
+      const conflict = checkVersion(target.key, current, base + steps.length, item.expectedVersion);
+      if (conflict) {
+        decided.push({ error: conflict });
+        continue;
+      }
+      let next: unknown;
+      try {
+        next = await spec.reduce(value, item.delta, contextFor(tx, target));
+      } catch (error) {
+        // A failed reducer may have run statements: undo the batch, then go one by one.
+        if (codeOf(error) === DEADLOCK) throw error;
+        if (batch.length > 1) throw new SplitBatch();
+        throw reducerError(target.key, error);
+      }
+      decided.push({ index: steps.length });
+      steps.push({ previous: value, value: next, delta: item.delta });
+      value = next;
+    }
+    const later: string[] = [];
+    const product =
+      steps.length > 0 && current
+        ? await storeAndCascade(this, tx, target, current, steps, later)
+        : (current as StoredProduct);
+    return { decided, base, steps, product, later };
+  }
+
+  private async afterCommit(later: readonly string[], product: StoredProduct): Promise<void> {
+    const keys = [...new Set(later)];
+    try {
+      await this.updateDependents(keys, { key: product.key, version: product.version });
+    } catch (error) {
+      // The augment itself committed; its dependents stay as they were until they expire.
+      this.log.error({ key: product.key, dependents: keys, err: error }, "dependents not updated");
+    }
+  }
+}
+
+function checkVersion(
+  key: string,
+  current: StoredProduct | undefined,
+  version: number,
+  expected: number | undefined,
+): KckError | undefined {
+  if (expected === undefined) return undefined;
+  if (current === undefined || current.computedAt === null) {
+    return new KckError(
+      "CONFLICT",
+      `${key} has not been computed yet, so it is not at version ${expected}; nothing was written. Read it first (that computes it), then augment with the version you read.`,
+    );
+  }
+  if (version === expected) return undefined;
+  return new KckError(
+    "CONFLICT",
+    `${key} is at version ${version}, not at the expected version ${expected}; nothing was written. Read it again and retry with expectedVersion ${version}.`,
+  );
+}
+
+function contextFor(tx: Queryable, target: ParsedKey): AugmentContext<never> {
+  return {
+    key: target.key,
+    params: target.params as never,
+    sql: async (text, values) => (await tx.query(text, values)).rows as never,
+  };
+}
+
+/** What a reducer threw, for the client: KckErrors as they are, anything else AUGMENT_FAILED. */
+function reducerError(key: string, error: unknown): Error {
+  if (error instanceof KckError) return error;
+  return new KckError("AUGMENT_FAILED", `Augmenting ${key} failed: ${messageOf(error)}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,241 @@
+import type { Engine } from "../engine/engine.ts";
+import type { StoredProduct } from "../engine/product.ts";
+import type { ChangeEvent } from "../engine/store.ts";
+import { KckError } from "../errors.ts";
+import type { ProductUpdate } from "../graphql/update-types.ts";
+import type { ParsedKey } from "../keys.ts";
+import type { Logger } from "../logger.ts";
+import { UpdateStream } from "./update-stream.ts";
+
+/** Options for {@link Hub}. */
+export interface HubOptions {
+  engine: Engine;
+  log: Logger;
+  /**
+   * How many updates a subscriber may fall behind before it skips to the latest.
+   * @default 16
+   */
+  bufferSize?: number;
+}
+
+/** Everything this instance's subscribers to one key share. */
+interface Entry {
+  readonly target: ParsedKey;
+  readonly streams: Set<UpdateStream>;
+  /** The newest version read, built once and handed to every subscriber. */
+  latest: ProductUpdate | undefined;
+  /** The newest version a change event announced. */
+  wanted: number;
+  /** Read again even without a newer version (after a reconnect or an invalidation). */
+  force: boolean;
+  reading: boolean;
+  /** Settles with the first read: the current value every new subscriber starts from. */
+  readonly ready: Promise<void>;
+  settle(error?: Error): void;
+}
+
+const versionOf = (entry: Entry): number => entry.latest?.version ?? 0;
+
+/**
+ * This instance's subscriptions, by key. Per key and new version it reads the product once
+ * and builds its update once, whatever the number of subscribers, then hands the same update
+ * to each of them (each has its own bounded buffer). Change events from every instance tell
+ * it when to read; after the change-event connection comes back it reads every subscribed
+ * key once more, since events may have been missed meanwhile.
+ */
+export class Hub {
+  /** Reads and deliveries so far, for metrics. */
+  readonly stats = { reads: 0, updates: 0 };
+  private readonly engine: Engine;
+  private readonly log: Logger;
+  private readonly bufferSize: number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly unsubscribe: (() => void)[];
+  private closed = false;
+
+  constructor(options: HubOptions) {
+    this.engine = options.engine;
+    this.log = options.log;
+    this.bufferSize = options.bufferSize ?? 16;
+    this.unsubscribe = [
+      this.engine.onChange((event) => this.changed(event)),
+      this.engine.onReconnect(() => void this.resync()),
+    ];
+  }
+
+  /** How many keys have subscribers on this instance. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Subscribes to a product: the stream yields its current version (computed first if it is
+   * missing) unless the client saw it already (`sinceVersion`), then every newer version.
+   * Rejects when the product cannot be served.
+   */
+  async subscribe(target: ParsedKey, sinceVersion = 0): Promise<UpdateStream> {
+    if (this.closed) throw stopping();
+    let entry = this.entries.get(target.key);
+    const first = entry === undefined;
+    if (entry === undefined) {
+      entry = createEntry(target);
+      this.entries.set(target.key, entry);
+    }
+    const current = entry;
+    const stream = new UpdateStream(this.bufferSize, sinceVersion, (s) => this.leave(current, s));
+    current.streams.add(stream);
+    if (first) void this.pump(current);
+    try {
+      await current.ready;
+    } catch (error) {
+      stream.end();
+      throw error;
+    }
+    if (current.latest) stream.offer(current.latest);
+    return stream;
+  }
+
+  /** Ends every subscription and stops listening. */
+  close(): void {
+    this.closed = true;
+    for (const off of this.unsubscribe) off();
+    const entries = [...this.entries.values()];
+    this.entries.clear();
+    for (const entry of entries) {
+      entry.settle(stopping());
+      for (const stream of [...entry.streams]) stream.end();
+    }
+  }
+
+  private changed(event: ChangeEvent): void {
+    const entry = this.entries.get(event.k);
+    if (entry === undefined) return;
+    if (event.op === "invalidate") {
+      // Someone is watching it: bring it back now rather than on some later read.
+      entry.force = true;
+    } else if (event.v > entry.wanted) {
+      entry.wanted = event.v;
+    }
+    if (entry.force || entry.wanted > versionOf(entry)) void this.pump(entry);
+  }
+
+  /** Reads a key until it is at the newest version announced; one loop per key at a time. */
+  private async pump(entry: Entry): Promise<void> {
+    if (entry.reading) return;
+    entry.reading = true;
+    try {
+      while (this.entries.get(entry.target.key) === entry) {
+        const first = entry.latest === undefined;
+        const wanted = entry.wanted;
+        if (!first && !entry.force && wanted <= versionOf(entry)) break;
+        entry.force = false;
+        const product = await this.read(entry);
+        if (product === undefined) break;
+        this.deliver(entry, product);
+        // A version below the one announced cannot be read; stop rather than spin.
+        if (product.version < wanted && entry.wanted === wanted) entry.wanted = product.version;
+      }
+    } finally {
+      entry.reading = false;
+    }
+  }
+
+  /** One read of a key (computing it if it is missing or expired); undefined if it failed. */
+  private async read(entry: Entry): Promise<StoredProduct | undefined> {
+    let result: StoredProduct | Error;
+    try {
+      this.stats.reads++;
+      [result] = (await this.engine.load([entry.target])) as [StoredProduct | Error];
+    } catch (error) {
+      result = error instanceof Error ? error : new Error(String(error));
+    }
+    if (!(result instanceof Error)) return result;
+    if (entry.latest === undefined) {
+      // Nobody has a value yet: fail the subscriptions waiting for their first one.
+      if (this.entries.get(entry.target.key) === entry) this.entries.delete(entry.target.key);
+      entry.settle(result);
+      for (const stream of [...entry.streams]) stream.end();
+    } else {
+      this.log.warn({ key: entry.target.key, err: result }, "subscribed product not re-read");
+    }
+    return undefined;
+  }
+
+  private deliver(entry: Entry, product: StoredProduct): void {
+    if (product.computedAt !== null && product.version > versionOf(entry)) {
+      const update: ProductUpdate = Object.freeze({
+        key: product.key,
+        version: product.version,
+        value: product.value,
+      });
+      entry.latest = update;
+      this.stats.updates++;
+      for (const stream of entry.streams) stream.offer(update);
+    }
+    entry.settle();
+  }
+
+  /** After a reconnect: one read of every subscribed key, in one statement. */
+  private async resync(): Promise<void> {
+    const idle: Entry[] = [];
+    for (const entry of this.entries.values()) {
+      entry.force = true;
+      if (!entry.reading && entry.latest !== undefined) idle.push(entry);
+    }
+    if (idle.length === 0) return;
+    for (const entry of idle) entry.reading = true;
+    let results: (StoredProduct | Error)[] = [];
+    try {
+      this.stats.reads += idle.length;
+      results = await this.engine.load(idle.map((entry) => entry.target));
+    } catch (error) {
+      this.log.warn({ err: error }, "subscribed products not re-read after reconnecting");
+    }
+    idle.forEach((entry, i) => {
+      const result = results[i];
+      if (result !== undefined && !(result instanceof Error)) {
+        entry.force = false;
+        this.deliver(entry, result);
+      }
+      entry.reading = false;
+      if (entry.force || entry.wanted > versionOf(entry)) void this.pump(entry);
+    });
+  }
+
+  private leave(entry: Entry, stream: UpdateStream): void {
+    entry.streams.delete(stream);
+    if (entry.streams.size === 0 && this.entries.get(entry.target.key) === entry) {
+      this.entries.delete(entry.target.key);
+    }
+  }
+}
+
+const stopping = (): KckError =>
+  new KckError("UNAVAILABLE", "This KCK instance is stopping; subscribe again (to another one).");
+
+function createEntry(target: ParsedKey): Entry {
+  let settled = false;
+  let resolve: () => void = () => {};
+  let reject: (error: Error) => void = () => {};
+  const ready = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Subscribers that left before the first read settled must not leave a rejection unheard.
+  ready.catch(() => {});
+  return {
+    target,
+    streams: new Set(),
+    latest: undefined,
+    wanted: 0,
+    force: false,
+    reading: false,
+    ready,
+    settle(error) {
+      if (settled) return;
+      settled = true;
+      if (error) reject(error);
+      else resolve();
+    },
+  };
+}

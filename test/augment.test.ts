@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computes, ledgerPrimers, setupLedger } from "./fixtures/ledger.ts";
+import { startTestApp, type TestApp } from "./helpers/app.ts";
+import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
+
+let database: TestDatabase;
+let a: TestApp;
+let b: TestApp;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  a = await startTestApp({
+    databaseUrl: database.url,
+    primers: ledgerPrimers,
+    setups: [setupLedger],
+  });
+  b = await startTestApp({
+    databaseUrl: database.url,
+    primers: ledgerPrimers,
+    setups: [setupLedger],
+  });
+});
+
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  await database?.drop();
+});
+
+interface Update<T = { account: string; balance: number; entries: number }> {
+  key: string;
+  version: number;
+  value: T;
+}
+
+const AUGMENT = `mutation ($id: String!, $amount: Int!, $expected: Int) {
+  augmentAccount(id: $id, delta: { amount: $amount }, expectedVersion: $expected) {
+    key version value { account balance entries } } }`;
+
+const augment = (app: TestApp, id: string, amount: number, expected?: number) =>
+  app.gql<{ augmentAccount: Update }>(AUGMENT, { id, amount, expected });
+
+const meta = async (key: string) => (await a.app.engine.inspect(key)) ?? null;
+
+const entriesOf = async (id: string) =>
+  (
+    await a.app.engine.db.query<{ n: number }>(
+      "select count(*)::int as n from ledger_entries where account = $1",
+      [id],
+    )
+  ).rows[0]?.n;
+
+describe("augment mutations", () => {
+  it("computes a missing product first, then applies the delta and bumps the version", async () => {
+    const { data, errors } = await augment(a, "first", 250);
+    expect(errors).toBeUndefined();
+    expect(data?.augmentAccount).toEqual({
+      key: "account/first",
+      version: 2,
+      value: { account: "first", balance: 250, entries: 1 },
+    });
+    expect(computes.get("account/first")).toBe(1);
+    const product = await meta("account/first");
+    expect(product).toMatchObject({ version: 2, computeCount: 1, augmentCount: 1 });
+    expect(product?.lastAugmentedAt).toBeInstanceOf(Date);
+    // The reducer recorded the entry in the same transaction: a recompute agrees.
+    const recomputed = await a.app.engine.refresh("account/first");
+    expect(recomputed.value).toEqual(product?.value);
+    expect(recomputed.version).toBe(2);
+  });
+
+  it("announces each augment to every instance with a change event", async () => {
+    await augment(a, "events", 1);
+    const events: unknown[] = [];
+    const off = b.app.engine.onChange((event) => {
+      if (event.k === "account/events") events.push(event);
+    });
+    try {
+      const { data } = await augment(a, "events", 2);
+      await expect.poll(() => events.length, { timeout: 30_000 }).toBe(1);
+      expect(events).toEqual([
+        { k: "account/events", v: data?.augmentAccount.version, op: "augment", c: true },
+      ]);
+    } finally {
+      off();
+    }
+  });
+
+  it("refuses a stale expectedVersion with CONFLICT and writes nothing", async () => {
+    const first = await augment(a, "c", 100);
+    const version = first.data?.augmentAccount.version as number;
+    const before = await meta("account/c");
+    const entries = await entriesOf("c");
+    const { data, errors } = await augment(b, "c", 5, version - 1);
+    expect(data?.augmentAccount ?? null).toBeNull();
+    expect(errors?.[0]).toMatchObject({
+      message: `account/c is at version ${version}, not at the expected version ${version - 1}; nothing was written. Read it again and retry with expectedVersion ${version}.`,
+      extensions: { code: "CONFLICT" },
+    });
+    expect(await meta("account/c")).toEqual(before);
+    expect(await entriesOf("c")).toBe(entries);
+    // The version the error names is accepted.
+    const retried = await augment(b, "c", 5, version);
+    expect(retried.data?.augmentAccount).toMatchObject({ version: version + 1 });
+    expect(retried.data?.augmentAccount.value.balance).toBe(105);
+  });
+
+  it("refuses an expectedVersion for a product never computed, and computes nothing", async () => {
+    const { errors } = await augment(a, "never", 1, 3);
+    expect(errors?.[0]?.extensions?.["code"]).toBe("CONFLICT");
+    expect(errors?.[0]?.message).toMatch(/has not been computed yet/);
+    expect(await meta("account/never")).toBeNull();
+    expect(await entriesOf("never")).toBe(0);
+  });
+
+  it("writes nothing when the reducer refuses the delta", async () => {
+    await augment(a, "poor", 10);
+    const before = await meta("account/poor");
+    const { errors } = await augment(a, "poor", -11);
+    expect(errors?.[0]).toMatchObject({
+      message: "Account poor holds 10; it cannot pay 11.",
+      extensions: { code: "BAD_PARAM" },
+    });
+    expect(await meta("account/poor")).toEqual(before);
+    expect(await entriesOf("poor")).toBe(1);
+  });
+
+  it("loses none of 1000 concurrent augments spread over two instances", async () => {
+    await augment(a, "busy", 0);
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => augment(i % 2 === 0 ? a : b, "busy", 1 + (i % 7))),
+    );
+    expect(results.filter((r) => r.errors !== undefined)).toEqual([]);
+    const expected = Array.from({ length: 1000 }, (_, i) => 1 + (i % 7)).reduce((s, n) => s + n);
+    // Every augment saw its own version: no two were applied to the same one.
+    const versions = results.map((r) => r.data?.augmentAccount.version ?? 0).sort((x, y) => x - y);
+    expect(new Set(versions).size).toBe(1000);
+    expect(versions[999]).toBe(1001 + 1);
+    const product = await meta("account/busy");
+    expect(product).toMatchObject({
+      version: 1002,
+      augmentCount: 1001,
+      value: { account: "busy", balance: expected, entries: 1001 },
+    });
+    expect((await b.app.engine.refresh("account/busy")).value).toEqual(product?.value);
+  });
+
+  it("refuses only the bad delta among concurrent ones", async () => {
+    await augment(a, "mixed", 0);
+    const results = await Promise.all(
+      Array.from({ length: 21 }, (_, i) => augment(a, "mixed", i === 10 ? -1000 : 5)),
+    );
+    const refused = results.filter((r) => r.errors !== undefined);
+    expect(refused.map((r) => r.errors?.[0]?.extensions?.["code"])).toEqual(["BAD_PARAM"]);
+    // The opening entry and the twenty good ones.
+    expect(await meta("account/mixed")).toMatchObject({
+      value: { account: "mixed", balance: 100, entries: 21 },
+      augmentCount: 21,
+    });
+    expect(await entriesOf("mixed")).toBe(21);
+  });
+
+  it("applies exactly one of many concurrent augments that expect the same version", async () => {
+    const { data } = await augment(a, "once", 1);
+    const version = data?.augmentAccount.version as number;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => augment(i % 2 === 0 ? a : b, "once", 1, version)),
+    );
+    expect(results.filter((r) => r.errors === undefined)).toHaveLength(1);
+    const conflicts = results.flatMap((r) => r.errors ?? []);
+    expect(conflicts).toHaveLength(19);
+    expect(conflicts.every((e) => e.extensions?.["code"] === "CONFLICT")).toBe(true);
+    expect(await meta("account/once")).toMatchObject({
+      version: version + 1,
+      value: { balance: 2, entries: 2 },
+    });
+    expect(await entriesOf("once")).toBe(2);
+  });
+
+  it("never loses an augment to a recompute running at the same time", async () => {
+    await augment(a, "race", 1);
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 100; i++) {
+      work.push(augment(i % 2 === 0 ? a : b, "race", 1));
+      if (i % 10 === 0) work.push((i % 20 === 0 ? a : b).app.engine.refresh("account/race"));
+    }
+    await Promise.all(work);
+    const stored = await meta("account/race");
+    expect(stored?.value).toEqual({ account: "race", balance: 101, entries: 101 });
+    expect((await a.app.engine.refresh("account/race")).value).toEqual(stored?.value);
+  });
+
+  it("says clearly when a primer cannot be augmented", async () => {
+    await expect(a.app.engine.augment("statement/x", { amount: 1 })).rejects.toMatchObject({
+      code: "NOT_AUGMENTABLE",
+      message: 'Primer "statement" cannot be augmented: it declares no augment.',
+    });
+    const { errors } = await a.gql('mutation { augmentStatement(id: "x") { version } }');
+    expect(errors?.[0]?.message).toMatch(/Cannot query field "augmentStatement"/);
+  });
+});
+
+describe("dependents of an augmented product", () => {
+  it("follows rules along a chain incrementally and invalidates the rest", async () => {
+    await augment(a, "a", 40);
+    await augment(a, "b", 2);
+    const engine = a.app.engine;
+    expect(await engine.get("doubled/a%2Cb")).toBe(84);
+    expect(await engine.get("totals/a")).toEqual({ accounts: 1, total: 40 });
+    expect(await engine.get("statement/a")).toBe("a: 40 in 1 entries");
+    const computed = new Map(computes);
+
+    const { data } = await augment(b, "a", 8);
+    expect(data?.augmentAccount.value.balance).toBe(48);
+    // Rules carried the change in the same transaction: nothing was recomputed...
+    expect(await engine.inspect("totals/a%2Cb")).toMatchObject({
+      value: { accounts: 2, total: 50 },
+      augmentCount: 1,
+      computeCount: 1,
+    });
+    expect(await engine.inspect("totals/a")).toMatchObject({ value: { accounts: 1, total: 48 } });
+    expect(await engine.inspect("doubled/a%2Cb")).toMatchObject({ value: 100, augmentCount: 1 });
+    expect(computes.get("totals/a%2Cb")).toBe(computed.get("totals/a%2Cb"));
+    expect(computes.get("doubled/a%2Cb")).toBe(computed.get("doubled/a%2Cb"));
+    // ...and a product without a rule was expired, so its next read recomputes it.
+    expect(await engine.inspect("statement/a")).toMatchObject({ value: "a: 40 in 1 entries" });
+    expect(await engine.get("statement/a")).toBe("a: 48 in 2 entries");
+    // The augmented values are those a full recompute gives.
+    for (const key of ["doubled/a%2Cb", "totals/a%2Cb", "totals/a"]) {
+      const augmented = (await engine.inspect(key))?.value;
+      expect((await engine.refresh(key)).value).toEqual(augmented);
+    }
+  });
+
+  it("leaves products that did not read the augmented one alone", async () => {
+    await augment(a, "z", 1);
+    const engine = a.app.engine;
+    await engine.get("totals/y%2Cz");
+    const before = await engine.inspect("totals/y%2Cz");
+    await augment(a, "a", 1);
+    // A rule names totals/a,z but it never read account/a: no edge, so no change.
+    expect(await engine.inspect("totals/y%2Cz")).toEqual(before);
+  });
+
+  it("lets the dependents hook be re-pointed", async () => {
+    const engine = a.app.engine;
+    await engine.get("statement/hook");
+    const seen: { keys: readonly string[]; key: string }[] = [];
+    const original = engine.augments.updateDependents;
+    engine.augments.updateDependents = async (keys, cause) => {
+      seen.push({ keys, key: cause.key });
+    };
+    try {
+      await engine.augment("account/hook", { amount: 3 });
+    } finally {
+      engine.augments.updateDependents = original;
+    }
+    expect(seen).toEqual([{ keys: ["statement/hook"], key: "account/hook" }]);
+    expect(await engine.get("statement/hook")).toBe("hook: 0 in 0 entries");
+  });
+});
