@@ -148,10 +148,6 @@ export function createApp(options: AppOptions): App {
         engine.onChange((event) => metrics.changeEvent(event));
         for (const setup of options.setups ?? []) await setup(db);
         jobs = await startJobs(engine, log, options.jobs);
-        // The job system's trigger on kck.products queues the dependents of every new version,
-        // augments included, in the writer's own transaction: expiring them again after the
-        // commit would only make their next read wait for a recompute.
-        engine.augments.updateDependents = async () => {};
         if (options.http === false) {
           log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");
           return { url: "" };

@@ -60,9 +60,12 @@ it("serves the overview as JSON: primers, products, recent computes and errors, 
   expect(overview.primers.map((p) => p.name)).toEqual([
     "author",
     "authorProfile",
+    "authorSales",
     "catalog",
     "feed",
     "genreStats",
+    "salesRanking",
+    "salesTotals",
     "titleList",
   ]);
   expect(overview.primers.find((p) => p.name === "author")).toMatchObject({
@@ -98,7 +101,17 @@ it("draws primers, products and the dependency graph in a browser", async () => 
     await page
       .locator("#primers tbody tr")
       .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-primer"))),
-  ).toEqual(["author", "authorProfile", "catalog", "feed", "genreStats", "titleList"]);
+  ).toEqual([
+    "author",
+    "authorProfile",
+    "authorSales",
+    "catalog",
+    "feed",
+    "genreStats",
+    "salesRanking",
+    "salesTotals",
+    "titleList",
+  ]);
   expect(await page.locator('#primers tr[data-primer="genreStats"] td').nth(4).textContent()).toBe(
     "6",
   );

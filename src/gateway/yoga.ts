@@ -62,8 +62,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   return createYoga<Record<string, unknown>, RequestContext>({
     schema: options.schema,
     graphqlEndpoint: options.path ?? "/graphql",
-    context: ({ request }) =>
-      requestContext(engine, hub, bearerToken(request.headers.get("authorization"))),
+    // Over HTTP the token comes from the Authorization header; over WebSocket from the
+    // connectionParams of the connection (`{ authorization: "Bearer …" }` or `{ token: "…" }`).
+    context: (initial) => requestContext(engine, hub, tokenOf(initial)),
     landingPage: false,
     batching: { limit: limits.batch },
     plugins: [
@@ -98,4 +99,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     },
   });
+}
+
+/** The bearer token of an HTTP request or of a graphql-ws connection. */
+function tokenOf(initial: { request?: Request; connectionParams?: unknown }): string | undefined {
+  const header = initial.request?.headers?.get("authorization");
+  if (header) return bearerToken(header);
+  const params = (initial.connectionParams ?? {}) as Record<string, unknown>;
+  if (typeof params["token"] === "string") return params["token"];
+  return bearerToken(params["authorization"] ?? params["Authorization"]);
 }
