@@ -1,0 +1,96 @@
+import { measureRounds } from "../lib/rounds.ts";
+import { mb, pick, toRows } from "../lib/rows.ts";
+import type { Scenario } from "../lib/scenario.ts";
+import { seedItems } from "../lib/seed.ts";
+import { expectAnswer } from "../lib/verify.ts";
+import { oneItemBody, oneItemResponse } from "../lib/workload.ts";
+
+const HOT_KEYS = 1000;
+/** The layers' entry cap of the contender whose keys spread over every stored product. */
+const UNIFORM_CAP = 20_000;
+
+/**
+ * Growth: the cached-product query over 1000 hot keys, with 1k and with 1M products stored (two
+ * databases, measured in interleaved rounds). Target: 1M at least 0.9x the throughput of 1k,
+ * and every per-instance layer capped (shown by a contender whose keys spread over all 1M).
+ */
+export const growth: Scenario = {
+  name: "growth",
+  title: "Growth: 1k vs 1M stored products",
+  async run(ctx) {
+    const large = ctx.settings.quick ? 20_000 : 1_000_000;
+    const small = await ctx.database("small");
+    const big = await ctx.database("large");
+    ctx.log(`  seeding ${HOT_KEYS} and ${large} products`);
+    await seedItems(small.db, 1, HOT_KEYS);
+    await seedItems(big.db, 1, large);
+    const step = large / HOT_KEYS;
+    const many = large >= 1_000_000 ? `${large / 1_000_000}M` : `${large / 1000}k`;
+    const hotSmall = Array.from({ length: HOT_KEYS }, (_, n) => oneItemBody(n + 1));
+    const hotLarge = Array.from({ length: HOT_KEYS }, (_, n) => oneItemBody((n + 1) * step));
+    const random = (bodies: readonly string[]) => () =>
+      bodies[Math.floor(Math.random() * bodies.length)] as string;
+    const cap = { maxEntries: UNIFORM_CAP };
+    const contenders = [
+      {
+        label: "KCK, 1k stored",
+        spec: { kind: "kck", databaseUrl: small.url },
+        load: random(hotSmall),
+      },
+      {
+        label: `KCK, ${many} stored`,
+        spec: { kind: "kck", databaseUrl: big.url },
+        load: random(hotLarge),
+      },
+      {
+        label: "KCK layers off, 1k stored",
+        spec: { kind: "kck", databaseUrl: small.url, memory: false, responseCache: false },
+        load: random(hotSmall),
+      },
+      {
+        label: `KCK layers off, ${many} stored`,
+        spec: { kind: "kck", databaseUrl: big.url, memory: false, responseCache: false },
+        load: random(hotLarge),
+      },
+      {
+        label: `KCK, ${many} stored, keys over all, cap ${UNIFORM_CAP}`,
+        spec: { kind: "kck", databaseUrl: big.url, memory: cap, responseCache: cap },
+        load: () => oneItemBody(1 + Math.floor(Math.random() * large)),
+      },
+    ] as const;
+    const servers = await Promise.all(contenders.map((c) => ctx.start(c.spec, c.label)));
+    const sample = Math.floor(large / 3);
+    await expectAnswer(servers[1]?.url ?? "", oneItemBody(sample), oneItemResponse(sample), "KCK");
+    const measured = await measureRounds(
+      ctx,
+      servers.map((server, n) => {
+        const contender = contenders[n] as (typeof contenders)[number];
+        return { label: contender.label, server, load: { nextBody: contender.load } };
+      }),
+    );
+    const reference = pick(measured, "KCK, 1k stored");
+    const grown = pick(measured, `KCK, ${many} stored`);
+    const uniform = measured[measured.length - 1];
+    const entries = Math.max(
+      uniform?.after["memoryEntries"] ?? 0,
+      uniform?.after["responseEntries"] ?? 0,
+    );
+    const ratio = grown.rps / reference.rps;
+    return {
+      rows: toRows(measured, reference),
+      verdicts: [
+        {
+          goal: `${many} stored >= 0.9x the throughput of 1k stored (1000 hot keys)`,
+          measured: `${ratio.toFixed(2)}x`,
+          met: ratio >= 0.9,
+        },
+        {
+          goal: `per-instance layers capped (${UNIFORM_CAP} entries) while keys spread over all ${large.toLocaleString("en-US")}`,
+          measured: `largest layer ${entries} entries; rss ${mb(uniform?.after["rss"])}`,
+          met: uniform?.after["memoryEntries"] !== undefined && entries <= UNIFORM_CAP,
+        },
+      ],
+      notes: [`${large.toLocaleString("en-US")} products stored in the large database`],
+    };
+  },
+};
