@@ -1,8 +1,11 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDb, type Db, redactUrl } from "./db/db.ts";
 import { startEmbedded } from "./db/embedded.ts";
 import { Engine } from "./engine/engine.ts";
+import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
+import { createFastPath } from "./gateway/fast-path.ts";
+import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
 import type { ModuleSetup } from "./load-primers.ts";
@@ -27,6 +30,19 @@ export interface AppOptions {
   poolSize?: number;
   /** Where KCK logs. @default silent */
   log?: Logger;
+  /**
+   * The per-instance memory layer of products, kept coherent by the change events; false
+   * turns it off (and with it the response cache).
+   * @default 100000 entries, 64 MiB
+   */
+  memory?: MemoryLayerOptions | false;
+  /**
+   * The response fast path: finished responses of pure product reads kept against the memory
+   * layer's copies, and identical requests in flight answered once. False sends every request
+   * through yoga.
+   * @default 10000 entries, 32 MiB
+   */
+  responseCache?: ResponseCacheOptions | false;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
@@ -39,6 +55,8 @@ export interface App {
   readonly engine: Engine;
   /** The yoga instance; available once started. */
   readonly gateway: Gateway;
+  /** The response cache, when it is on; known once started. */
+  readonly responseCache: ResponseCache | undefined;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -48,6 +66,7 @@ export function createApp(options: AppOptions): App {
   let db: Db | undefined;
   let engine: Engine | undefined;
   let gateway: Gateway | undefined;
+  let responseCache: ResponseCache | undefined;
   let server: Server | undefined;
 
   const started = <T>(value: T | undefined, what: string): T => {
@@ -78,6 +97,9 @@ export function createApp(options: AppOptions): App {
     get gateway() {
       return started(gateway, "the gateway");
     },
+    get responseCache() {
+      return responseCache;
+    },
     stop,
     async start() {
       try {
@@ -95,14 +117,26 @@ export function createApp(options: AppOptions): App {
           sessionPoolSize: poolSize,
           onError: (error) => log.warn({ err: error }, "an idle database connection failed"),
         });
-        engine = await Engine.start({ db, primers: options.primers, log });
+        engine = await Engine.start({
+          db,
+          primers: options.primers,
+          log,
+          ...(options.memory === undefined ? {} : { memory: options.memory }),
+        });
         for (const setup of options.setups ?? []) await setup(db);
         gateway = createGateway({ engine, schema: buildSchema(options.primers), log });
         const health = healthHandler(db);
         const yoga = gateway;
+        responseCache =
+          engine.memory && options.responseCache !== false
+            ? new ResponseCache(engine.memory, options.responseCache)
+            : undefined;
+        const graphql = responseCache
+          ? createFastPath({ gateway, engine, primers: options.primers, cache: responseCache, log })
+          : (req: IncomingMessage, res: ServerResponse) => void yoga(req, res);
         server = createServer((req, res) => {
           if (req.url === "/health") return void health(res);
-          return void yoga(req, res);
+          return graphql(req, res);
         });
         const listening = server;
         await new Promise<void>((done, fail) => {

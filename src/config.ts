@@ -1,4 +1,6 @@
+import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
 import { KckError } from "./errors.ts";
+import type { ResponseCacheOptions } from "./gateway/response-cache.ts";
 
 /** Everything `npm start` reads from the environment, normalised once. */
 export interface Config {
@@ -16,6 +18,10 @@ export interface Config {
   poolSize: number;
   /** LOG_LEVEL. @default "info" */
   logLevel: string;
+  /** KCK_MEMORY_MB: the memory layer's cap in MiB; 0 turns it (and the response cache) off. @default 64 */
+  memory: MemoryLayerOptions | false;
+  /** KCK_RESPONSE_CACHE_MB: the response cache's cap in MiB; 0 turns it off. @default 32 */
+  responseCache: ResponseCacheOptions | false;
 }
 
 function integer(
@@ -37,6 +43,9 @@ function integer(
   return value;
 }
 
+const megabytes = (mb: number): { maxBytes: number } | false =>
+  mb === 0 ? false : { maxBytes: mb * 2 ** 20 };
+
 /** Reads and checks the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -47,5 +56,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env["HOST"] || undefined,
     poolSize: integer(env, "KCK_POOL_SIZE", 10, 1, 1000),
     logLevel: env["LOG_LEVEL"] || "info",
+    memory: megabytes(integer(env, "KCK_MEMORY_MB", 64, 0, 1_000_000)),
+    responseCache: megabytes(integer(env, "KCK_RESPONSE_CACHE_MB", 32, 0, 1_000_000)),
   };
 }

@@ -14,11 +14,27 @@ export async function startKck(spec: TargetSpec): Promise<RunningTarget> {
     databaseUrl: spec.databaseUrl,
     port: 0,
     host: "127.0.0.1",
+    ...(spec.memory === undefined ? {} : { memory: spec.memory }),
+    ...(spec.responseCache === undefined ? {} : { responseCache: spec.responseCache }),
   });
   const { url } = await app.start();
   return {
     url,
-    stats: () => ({ statements: app.engine.db.stats.statements }),
+    stats() {
+      const memory = app.engine.memory?.stats();
+      const responses = app.responseCache?.stats();
+      return {
+        statements: app.engine.db.stats.statements,
+        ...(memory ? { memoryEntries: memory.entries, memoryBytes: memory.bytes } : {}),
+        ...(responses
+          ? {
+              responseEntries: responses.entries,
+              responseBytes: responses.bytes,
+              responseHits: responses.hits,
+            }
+          : {}),
+      };
+    },
     stop: () => app.stop(),
   };
 }

@@ -8,6 +8,7 @@ import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
 import { createComputeContext } from "./compute-context.ts";
+import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
   type ChangeEvent,
@@ -35,6 +36,12 @@ export interface EngineOptions {
    * @default 300000
    */
   lockWaitMs?: number;
+  /**
+   * The per-instance memory layer in front of PostgreSQL for the gateway's reads (never for
+   * the reads of a compute); false turns it off.
+   * @default its own defaults (100000 entries, 64 MiB)
+   */
+  memory?: MemoryLayerOptions | false;
 }
 
 /** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
@@ -59,8 +66,8 @@ class SharedSession {
   readonly q: Queryable;
   constructor(private readonly session: Session) {
     this.q = {
-      query: <R extends object>(text: string, values?: readonly unknown[]) => {
-        const result = this.tail.then(() => session.query<R>(text, values));
+      query: <R extends object>(text: string, values?: readonly unknown[], name?: string) => {
+        const result = this.tail.then(() => session.query<R>(text, values, name));
         this.tail = result.catch(() => {});
         return result;
       },
@@ -99,6 +106,8 @@ const asError = (error: unknown): Error =>
 export class Engine {
   readonly primers: ReadonlyMap<string, AnyPrimer>;
   readonly db: Db;
+  /** The memory layer in front of the database, kept coherent by the change events; if on. */
+  readonly memory: MemoryLayer | undefined;
   /** How a stale product is refreshed in the background; replaced by the job queue. */
   refreshLater: (key: string) => void;
   private readonly log: Logger;
@@ -129,6 +138,13 @@ export class Engine {
     this.refreshLater = (key) => {
       this.track(this.ensure(this.parse(key), "stale"));
     };
+    const memory = options.memory === false ? undefined : new MemoryLayer(options.memory);
+    this.memory = memory;
+    // Registered first, so that every later handler already sees the copy dropped.
+    if (memory) {
+      this.onChange((event) => memory.changed(event.k));
+      this.onReconnect(() => memory.resume());
+    }
   }
 
   /** Migrates the database, starts listening for change events, and returns the engine. */
@@ -141,8 +157,11 @@ export class Engine {
       channel: EVENTS_CHANNEL,
       onPayload: (payload) => engine.onEvent(payload),
       onReconnect: () => engine.reconnected(),
-      onError: (error) =>
-        engine.log.warn({ err: error }, "change-event connection lost; reconnecting"),
+      onError: (error) => {
+        // Events may be missed until the connection is back: the memory layer must not serve.
+        engine.memory?.suspend();
+        engine.log.warn({ err: error }, "change-event connection lost; reconnecting");
+      },
     });
     await engine.listener.ready;
     return engine;
@@ -204,10 +223,13 @@ export class Engine {
    * Error for each that failed.
    */
   async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
-    const stored = await readProducts(
-      this.db,
-      targets.map((target) => target.key),
-    );
+    const keys = targets.map((target) => target.key);
+    // A compute reads its dependencies from the database, never from the memory layer: a
+    // dependent refreshed here may run before this instance hears its dependency's event.
+    const stored =
+      this.memory && chain === undefined
+        ? await this.memory.read(keys, (missing) => readProducts(this.db, missing))
+        : await readProducts(this.db, keys);
     return Promise.all(
       targets.map(async (target) => {
         try {

@@ -3,7 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { Engine } from "../engine/engine.ts";
 import type { StoredProduct } from "../engine/product.ts";
-import type { RequestContext } from "../graphql/schema-types.ts";
+import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 
@@ -21,13 +21,30 @@ export interface GatewayOptions {
   path?: string;
 }
 
-/** Builds the per-request context: the engine and a fresh product loader. */
-export function requestContext(engine: Engine): RequestContext {
+/** The server-context field through which the response cache passes its {@link ServedLog}. */
+export const SERVED_LOG = "kckServed";
+
+/**
+ * Builds the per-request context: the engine and a fresh product loader, which notes what it
+ * served in `served` when given one.
+ */
+export function requestContext(engine: Engine, served?: ServedLog): RequestContext {
+  const load = served
+    ? async (targets: readonly ParsedKey[]) => {
+        const results = await engine.load(targets);
+        for (const result of results) {
+          if (result instanceof Error) served.failed = true;
+          else served.products.push(result);
+        }
+        return results;
+      }
+    : (targets: readonly ParsedKey[]) => engine.load(targets);
   return {
     kck: engine,
-    products: new DataLoader<ParsedKey, StoredProduct, string>((targets) => engine.load(targets), {
+    products: new DataLoader<ParsedKey, StoredProduct, string>(load, {
       cacheKeyFn: (target) => target.key,
     }),
+    served,
   };
 }
 
@@ -37,7 +54,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return createYoga<Record<string, unknown>, RequestContext>({
     schema: options.schema,
     graphqlEndpoint: options.path ?? "/graphql",
-    context: () => requestContext(engine),
+    context: (initial) => requestContext(engine, initial[SERVED_LOG] as ServedLog | undefined),
     landingPage: false,
     plugins: options.plugins ?? [],
     logging: {

@@ -9,6 +9,16 @@ export interface RequestContext {
   readonly kck: Engine;
   /** Reads products for this one operation: one SQL read per tick, misses computed once. */
   readonly products: DataLoader<ParsedKey, StoredProduct, string>;
+  /** Where `products` notes what it served, when the response cache asked for it. */
+  readonly served: ServedLog | undefined;
+}
+
+/** The products one operation was served, so that its response can be cached against them. */
+export interface ServedLog {
+  /** Every product served, as the very objects the engine returned. */
+  readonly products: StoredProduct[];
+  /** Whether any product read failed (its field is an error, not a value). */
+  failed: boolean;
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */
