@@ -132,7 +132,7 @@ export function createApp(options: AppOptions): App {
             ? new ResponseCache(engine.memory, options.responseCache)
             : undefined;
         const graphql = responseCache
-          ? createFastPath({ gateway, engine, primers: options.primers, cache: responseCache, log })
+          ? createFastPath({ gateway, primers: options.primers, cache: responseCache, log })
           : (req: IncomingMessage, res: ServerResponse) => void yoga(req, res);
         server = createServer((req, res) => {
           if (req.url === "/health") return void health(res);

@@ -268,7 +268,11 @@ export class Engine {
 
   /** Marks a product expired so that its next read recomputes it; undefined when never stored. */
   async invalidate(key: string): Promise<StoredProduct | undefined> {
-    return expireProduct(this.db, this.parse(key).key);
+    const canonical = this.parse(key).key;
+    const product = await expireProduct(this.db, canonical);
+    // Read your own writes: drop the copy now, before the change event comes back.
+    this.memory?.changed(canonical);
+    return product;
   }
 
   /**
@@ -518,6 +522,7 @@ export class Engine {
       computeMs,
       dependencies: [...dependencies],
     });
+    this.memory?.changed(key);
     this.log.debug({ key, version: product.version, computeMs }, "computed");
     return product;
   }

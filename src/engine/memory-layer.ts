@@ -123,7 +123,15 @@ export class MemoryLayer {
     return entry?.product === product ? entry : undefined;
   }
 
-  /** Drops a key's copy: a change event for it arrived. */
+  /**
+   * Grows with every change (an event, a write of this instance, a reset): work that began at
+   * the same generation has seen every change this instance knows of.
+   */
+  get generation(): number {
+    return this.epoch;
+  }
+
+  /** Drops a key's copy: its change event arrived, or this instance changed it. */
   changed(key: string): void {
     this.epoch++;
     this.drop(key);

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Engine } from "../engine/engine.ts";
 import type { ServedLog } from "../graphql/schema-types.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
@@ -10,7 +9,6 @@ import { type Gateway, SERVED_LOG } from "./yoga.ts";
 /** Options for {@link createFastPath}. */
 export interface FastPathOptions {
   gateway: Gateway;
-  engine: Engine;
   /** The primers the gateway serves: their fields are the pure ones. */
   primers: readonly AnyPrimer[];
   /** Where finished responses of pure product reads are kept. */
@@ -22,7 +20,7 @@ export interface FastPathOptions {
 
 /** Identical pure requests in flight: the first one's answer, for the rest. */
 interface Flight {
-  /** The change-event count when it began: later requests join only while it is unchanged. */
+  /** The memory layer's generation when it began: later requests join only while unchanged. */
   readonly epoch: number;
   readonly answer: Promise<SharedResponse | undefined>;
 }
@@ -31,9 +29,9 @@ interface Flight {
  * The gateway's HTTP handler: in front of yoga, for POSTed JSON operations that read products
  * only (see {@link pureQueryCheck}). A request whose identical twin was answered from products
  * that are all still current and fresh gets those bytes back without GraphQL or the database.
- * Identical requests that arrive while one is being answered, with no change event in between,
- * wait for it and share its answer, so a miss storm costs one execution per instance. Anything
- * else goes to yoga unchanged.
+ * Identical requests that arrive while one is being answered, with no change in between (a
+ * change event, or a write of this instance), wait for it and share its answer, so a miss storm
+ * costs one execution per instance. Anything else goes to yoga unchanged.
  *
  * Two requests are identical when their bodies and their accept, origin, authorization and
  * cookie headers are, so a plugin that reads other headers must run with the cache off.
@@ -45,9 +43,7 @@ export function createFastPath(
   const path = options.path ?? "/graphql";
   const isPure = pureQueryCheck(new Set(options.primers.map((primer) => primer.name)));
   const flights = new Map<string, Flight>();
-  let epoch = 0;
-  options.engine.onChange(() => epoch++);
-  options.engine.onReconnect(() => epoch++);
+  const memory = options.cache.memory;
 
   const execute = async (
     req: IncomingMessage,
@@ -63,7 +59,7 @@ export function createFastPath(
       const answer = new Promise<SharedResponse | undefined>((resolve) => {
         settle = resolve;
       });
-      flights.set(signature, { epoch, answer });
+      flights.set(signature, { epoch: memory.generation, answer });
     }
     const served: ServedLog | undefined = pure ? { products: [], failed: false } : undefined;
     let shared: SharedResponse | undefined;
@@ -103,7 +99,7 @@ export function createFastPath(
       const hit = cache.get(signature);
       if (hit) return send(res, hit);
       const flight = flights.get(signature);
-      if (flight && flight.epoch === epoch) {
+      if (flight && flight.epoch === memory.generation) {
         void flight.answer.then((answer) =>
           answer ? send(res, answer) : execute(req, res, body, signature, false),
         );

@@ -58,7 +58,8 @@ export class ResponseCache {
   private hits = 0;
 
   constructor(
-    private readonly memory: MemoryLayer,
+    /** The memory layer whose entries the responses are checked against. */
+    readonly memory: MemoryLayer,
     options: ResponseCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? 10_000;
