@@ -11,7 +11,8 @@ import { type BenchDatabase, openBenchServer } from "./lib/database.ts";
 import { summariseProfiles } from "./lib/profile.ts";
 import { formatScenario } from "./lib/report.ts";
 import type { BenchContext, BenchSettings, ScenarioReport } from "./lib/scenario.ts";
-import { type ServerHandle, startServer } from "./lib/servers.ts";
+import { type ServerHandle, startServers } from "./lib/servers.ts";
+import type { TargetSpec } from "./lib/target.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
 
 const { values: args } = parseArgs({
@@ -27,7 +28,7 @@ const { values: args } = parseArgs({
 });
 
 const base: BenchSettings = args.quick
-  ? { quick: true, rounds: 1, seconds: 0.5, warmupSeconds: 0.3, connections: 16 }
+  ? { quick: true, rounds: 1, seconds: 0.4, warmupSeconds: 0.2, connections: 16 }
   : { quick: false, rounds: 5, seconds: 3, warmupSeconds: 1, connections: 32 };
 const settings: BenchSettings = {
   ...base,
@@ -79,6 +80,7 @@ if (args.profile) await rm(profileRoot, { recursive: true, force: true });
 
 for (const scenario of chosen) {
   log(`scenario ${scenario.name}`);
+  const begun = Date.now();
   const servers: ServerHandle[] = [];
   const databases: BenchDatabase[] = [];
   const profiled: { label: string; dir: string }[] = [];
@@ -90,16 +92,26 @@ for (const scenario of chosen) {
       databases.push(database);
       return database;
     },
-    async start(spec, label) {
-      let profileDir: string | undefined;
-      if (args.profile && spec.kind === "kck") {
-        profileDir = join(profileRoot, scenario.name, label.replaceAll(/[^A-Za-z0-9]+/g, "-"));
-        await mkdir(profileDir, { recursive: true });
-        profiled.push({ label, dir: profileDir });
-      }
-      const handle = await startServer(spec, { profileDir });
-      servers.push(handle);
-      return handle;
+    async start(targets) {
+      const group = async (
+        members: readonly { spec: TargetSpec; label: string }[],
+      ): Promise<ServerHandle[]> => {
+        let profileDir: string | undefined;
+        if (args.profile && members.some((m) => m.spec.kind === "kck")) {
+          const name = members.map((m) => m.label).join(" + ");
+          profileDir = join(profileRoot, scenario.name, name.replaceAll(/[^A-Za-z0-9]+/g, "-"));
+          await mkdir(profileDir, { recursive: true });
+          profiled.push({ label: name, dir: profileDir });
+        }
+        const handles = await startServers(
+          members.map((m) => m.spec),
+          { profileDir },
+        );
+        servers.push(...handles);
+        return handles;
+      };
+      if (settings.quick) return group(targets);
+      return (await Promise.all(targets.map((target) => group([target])))).flat();
     },
   };
   let report: ScenarioReport | undefined;
@@ -118,8 +130,10 @@ for (const scenario of chosen) {
     ...(report ? { report } : {}),
     ...(error ? { error } : {}),
   });
-  if (report) console.log(`${formatScenario(scenario.title, scenario.name, report)}\n`);
-  else console.log(`## ${scenario.title} (${scenario.name})\n\n  FAILED: ${error}\n`);
+  if (report) {
+    console.log(formatScenario(scenario.title, scenario.name, report));
+    console.log(`  (${Math.round((Date.now() - begun) / 1000)} s)\n`);
+  } else console.log(`## ${scenario.title} (${scenario.name})\n\n  FAILED: ${error}\n`);
   for (const { label, dir } of profiled) {
     console.log(
       `### CPU profile of ${label} (${scenario.name})\n${await summariseProfiles(dir)}\n`,

@@ -20,8 +20,11 @@ export interface BenchContext {
   readonly settings: BenchSettings;
   /** A fresh, migrated database for this scenario, dropped after it. */
   database(label: string): Promise<BenchDatabase>;
-  /** Starts a target in a child process (KCK ones are CPU-profiled under --profile). */
-  start(spec: TargetSpec, label: string): Promise<ServerHandle>;
+  /**
+   * Starts targets in child processes, one each (all in one under --quick), in order; KCK ones
+   * are CPU-profiled under --profile.
+   */
+  start(targets: readonly { spec: TargetSpec; label: string }[]): Promise<ServerHandle[]>;
   /** Progress to stderr. */
   log(message: string): void;
 }

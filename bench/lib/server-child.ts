@@ -1,25 +1,26 @@
-// The child process that runs one target, so that the server has a core of its own while the
-// load generator runs in the parent. Speaks to the parent over the IPC channel only.
+// The child process that runs targets, so that a server has a core of its own while the load
+// generator runs in the parent. Usually one target per child; --quick puts a scenario's
+// targets in one child to start fewer processes. Speaks to the parent over IPC only.
 import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
-import type { TargetSpec } from "./target.ts";
+import type { RunningTarget, TargetSpec } from "./target.ts";
 import { TARGETS } from "./targets.ts";
 
-/** Messages the parent sends. */
+/** Messages the parent sends; `index` picks one of the child's targets. */
 export type ToChild =
-  | { type: "stats"; id: number }
+  | { type: "stats"; id: number; index: number }
   | { type: "profile"; id: number; start: true }
   | { type: "profile"; id: number; start: false; path: string }
   | { type: "stop" };
 /** Messages the child sends. */
 export type FromChild =
-  | { type: "ready"; url: string }
+  | { type: "ready"; urls: string[] }
   | { type: "failed"; message: string }
   | { type: "stats"; id: number; stats: Record<string, number> };
 
 let session: Session | undefined;
 
-/** Starts or stops the V8 CPU profiler (writing a .cpuprofile), so that only the measured rounds are in it. */
+/** Starts or stops the V8 CPU profiler, so that only the measured rounds are in the profile. */
 async function profile(message: Extract<ToChild, { type: "profile" }>): Promise<void> {
   if (message.start) {
     session = new Session();
@@ -36,23 +37,25 @@ async function profile(message: Extract<ToChild, { type: "profile" }>): Promise<
 }
 
 const send = (message: FromChild): void => void process.send?.(message);
-const spec = JSON.parse(process.argv[2] ?? "{}") as TargetSpec;
+const specs = JSON.parse(process.argv[2] ?? "[]") as TargetSpec[];
 
 try {
-  const target = await TARGETS[spec.kind](spec);
+  const targets: RunningTarget[] = [];
+  for (const spec of specs) targets.push(await TARGETS[spec.kind](spec));
   process.on("message", (message: ToChild) => {
     if (message.type === "stats") {
       const { rss, heapUsed } = process.memoryUsage();
-      send({ type: "stats", id: message.id, stats: { ...target.stats?.(), rss, heapUsed } });
+      const stats = targets[message.index]?.stats?.();
+      send({ type: "stats", id: message.id, stats: { ...stats, rss, heapUsed } });
     } else if (message.type === "profile") {
       void profile(message).then(() => send({ type: "stats", id: message.id, stats: {} }));
     } else if (message.type === "stop") {
-      void target.stop().finally(() => process.exit(0));
+      void Promise.allSettled(targets.map((t) => t.stop())).finally(() => process.exit(0));
     }
   });
   // The parent went away without stopping us: do not linger.
   process.on("disconnect", () => process.exit(0));
-  send({ type: "ready", url: target.url });
+  send({ type: "ready", urls: targets.map((t) => t.url) });
 } catch (error) {
   send({
     type: "failed",

@@ -30,7 +30,7 @@ export const cachedProduct: Scenario = {
         spec: { kind: "kck", databaseUrl: url, memory: false, responseCache: false },
       },
     ];
-    const servers = await Promise.all(specs.map(({ spec, label }) => ctx.start(spec, label)));
+    const servers = await ctx.start(specs);
     await Promise.all(
       servers.map((server, n) => expectAnswer(server.url, body, expected, specs[n]?.label ?? "")),
     );

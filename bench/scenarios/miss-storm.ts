@@ -1,7 +1,9 @@
 import { burst } from "../lib/burst.ts";
 import { runLoad } from "../lib/load.ts";
 import type { Row, Scenario } from "../lib/scenario.ts";
+import type { ServerHandle } from "../lib/servers.ts";
 import { median, percentile } from "../lib/stats.ts";
+import { expectAnswer } from "../lib/verify.ts";
 import { oneItemBody, slowItemBody, slowItemResponse } from "../lib/workload.ts";
 
 /**
@@ -16,11 +18,20 @@ export const missStorm: Scenario = {
     const requests = ctx.settings.quick ? 200 : 1000;
     const computeMs = ctx.settings.quick ? 100 : 250;
     const database = await ctx.database("main");
-    const a = await ctx.start({ kind: "kck", databaseUrl: database.url }, "KCK A");
-    const b = await ctx.start({ kind: "kck", databaseUrl: database.url }, "KCK B");
+    const [a, b] = (await ctx.start([
+      { spec: { kind: "kck", databaseUrl: database.url }, label: "KCK A" },
+      { spec: { kind: "kck", databaseUrl: database.url }, label: "KCK B" },
+    ])) as [ServerHandle, ServerHandle];
     // Warm both instances' code paths (and a stored item to hit) before the first storm.
     const warm = { connections: ctx.settings.connections, seconds: ctx.settings.warmupSeconds };
     await Promise.all([a, b].map((server) => runLoad(server.url, { body: oneItemBody(1) }, warm)));
+    // And one compute each, so that each instance's compute-session pool holds a connection,
+    // as it does on any server that has been up for a while.
+    await Promise.all(
+      [a, b].map((server, n) =>
+        expectAnswer(server.url, slowItemBody(n + 1, 1), slowItemResponse(n + 1), "KCK"),
+      ),
+    );
     await Promise.all([a.startProfile(), b.startProfile()]);
     const rows: Row[] = [];
     const overheads: number[] = [];
