@@ -4,6 +4,11 @@ import { connect, type Socket } from "node:net";
 export interface BurstRequest {
   url: string;
   body: string;
+  /**
+   * Sent first on the same connection and answered before the burst starts, so that the
+   * server has accepted the connection and set it up (as a client's keep-alive pool would).
+   */
+  opener?: string;
 }
 
 /** One answer of a burst. */
@@ -14,17 +19,24 @@ export interface BurstAnswer {
   ms: number;
 }
 
+type TimedSocket = Socket & { sentAt?: number };
+
 /**
  * Sends many requests at the same moment, each on its own connection, and times each answer.
- * All connections are open before the first request is written, so the times hold waiting and
- * serving, not TCP handshakes. A minimal HTTP/1.1 client (Content-Length or chunked answers)
- * keeps the load generator's own cost per answer small, as autocannon's does.
+ * All connections are open (and, with an opener, in use by the server) before the first request
+ * is written, so the times hold waiting and serving, not TCP handshakes. A minimal HTTP/1.1
+ * client (Content-Length or chunked answers) keeps the load generator's own cost per answer
+ * small, as autocannon's does.
  */
-export async function burst(requests: readonly BurstRequest[]): Promise<BurstAnswer[]> {
+export async function burst(
+  requests: readonly BurstRequest[],
+  /** Runs once the connections are ready, right before the burst is written. */
+  ready: () => Promise<void> = async () => {},
+): Promise<BurstAnswer[]> {
   const sockets = await Promise.all(
     requests.map(
       (request) =>
-        new Promise<Socket>((resolve, reject) => {
+        new Promise<TimedSocket>((resolve, reject) => {
           const url = new URL(request.url);
           const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
           socket.setNoDelay(true);
@@ -32,36 +44,54 @@ export async function burst(requests: readonly BurstRequest[]): Promise<BurstAns
         }),
     ),
   );
-  const answers = requests.map((request, n) => {
-    const url = new URL(request.url);
-    const head =
-      `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(request.body)}\r\n\r\n`;
-    return { socket: sockets[n] as Socket, payload: Buffer.from(head + request.body) };
-  });
-  const pending = answers.map(({ socket }) => readAnswer(socket));
-  for (const { socket, payload } of answers) {
-    (socket as Socket & { sentAt?: number }).sentAt = performance.now();
-    socket.write(payload);
+  try {
+    await Promise.all(
+      requests.map((request, n) => {
+        if (request.opener === undefined) return undefined;
+        const socket = sockets[n] as TimedSocket;
+        const answer = readAnswer(socket);
+        socket.write(payload(request, request.opener));
+        return answer;
+      }),
+    );
+    const payloads = requests.map((request) => payload(request, request.body));
+    await ready();
+    const pending = sockets.map((socket) => readAnswer(socket));
+    sockets.forEach((socket, n) => {
+      socket.sentAt = performance.now();
+      socket.write(payloads[n] as Buffer);
+    });
+    return await Promise.all(pending);
+  } finally {
+    for (const socket of sockets) socket.destroy();
   }
-  const done = await Promise.all(pending);
-  for (const socket of sockets) socket.destroy();
-  return done;
 }
 
-function readAnswer(socket: Socket & { sentAt?: number }): Promise<BurstAnswer> {
+function payload(request: BurstRequest, body: string): Buffer {
+  const url = new URL(request.url);
+  const head =
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  return Buffer.from(head + body);
+}
+
+/** The next answer on a socket; its listeners go once the answer is complete. */
+function readAnswer(socket: TimedSocket): Promise<BurstAnswer> {
   return new Promise((resolve, reject) => {
     let buffer: Buffer = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
+    const closed = () => reject(new Error("The connection closed before the answer was complete."));
+    const onData = (chunk: Buffer) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       const parsed = parse(buffer);
       if (parsed === undefined) return;
+      socket.off("data", onData);
+      socket.off("error", reject);
+      socket.off("close", closed);
       resolve({ ...parsed, ms: performance.now() - (socket.sentAt ?? 0) });
-    });
+    };
+    socket.on("data", onData);
     socket.once("error", reject);
-    socket.once("close", () =>
-      reject(new Error("The connection closed before the answer was complete.")),
-    );
+    socket.once("close", closed);
   });
 }
 

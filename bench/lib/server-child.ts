@@ -45,8 +45,13 @@ try {
   process.on("message", (message: ToChild) => {
     if (message.type === "stats") {
       const { rss, heapUsed } = process.memoryUsage();
+      const { user, system } = process.cpuUsage();
       const stats = targets[message.index]?.stats?.();
-      send({ type: "stats", id: message.id, stats: { ...stats, rss, heapUsed } });
+      send({
+        type: "stats",
+        id: message.id,
+        stats: { ...stats, pid: process.pid, rss, heapUsed, cpuMs: (user + system) / 1000 },
+      });
     } else if (message.type === "profile") {
       void profile(message).then(() => send({ type: "stats", id: message.id, stats: {} }));
     } else if (message.type === "stop") {

@@ -6,6 +6,13 @@ import { median, percentile } from "../lib/stats.ts";
 import { expectAnswer } from "../lib/verify.ts";
 import { oneItemBody, slowItemBody, slowItemResponse } from "../lib/workload.ts";
 
+/** CPU milliseconds the servers' processes used so far (once per process). */
+async function cpuOf(servers: readonly ServerHandle[]): Promise<number> {
+  const stats = await Promise.all(servers.map((server) => server.stats()));
+  const perProcess = new Map(stats.map((s) => [s["pid"], s["cpuMs"] ?? 0]));
+  return [...perProcess.values()].reduce((sum, ms) => sum + ms, 0);
+}
+
 /**
  * Miss storm: many concurrent requests for one missing key, spread over two KCK instances on
  * one database. Exactly one compute; every waiter answered within the compute time + 10 ms
@@ -39,8 +46,16 @@ export const missStorm: Scenario = {
     for (let round = 1; round <= ctx.settings.rounds; round++) {
       const id = 1_000_000 + round;
       const body = slowItemBody(id, computeMs);
+      let cpuBefore = 0;
       const answers = await burst(
-        Array.from({ length: requests }, (_, n) => ({ url: (n % 2 === 0 ? a : b).url, body })),
+        Array.from({ length: requests }, (_, n) => ({
+          url: (n % 2 === 0 ? a : b).url,
+          body,
+          opener: oneItemBody(1),
+        })),
+        async () => {
+          cpuBefore = await cpuOf([a, b]);
+        },
       );
       const expected = slowItemResponse(id);
       const wrong = answers.filter((answer) => answer.status !== 200 || answer.body !== expected);
@@ -49,6 +64,7 @@ export const missStorm: Scenario = {
           `${wrong.length} of ${requests} storm answers were wrong, such as ${wrong[0]?.status} ${wrong[0]?.body.slice(0, 200)}.`,
         );
       }
+      const cpu = (await cpuOf([a, b])) - cpuBefore;
       const { rows: stored } = await database.db.query<{ n: number; ms: number }>(
         `select compute_count as n, last_compute_ms as ms from kck.products where key = $1`,
         [`slowItem/${id}/${computeMs}`],
@@ -62,7 +78,7 @@ export const missStorm: Scenario = {
         label: `storm ${round}: ${requests} requests`,
         p50: percentile(ms, 50),
         p99,
-        note: `computes ${compute.n}; compute ${compute.ms.toFixed(1)} ms; slowest ${Math.max(...ms).toFixed(1)} ms; p99 - compute ${(p99 - compute.ms).toFixed(1)} ms`,
+        note: `computes ${compute.n}; compute ${compute.ms.toFixed(1)} ms; slowest ${Math.max(...ms).toFixed(1)} ms; p99 - compute ${(p99 - compute.ms).toFixed(1)} ms; servers' CPU ${cpu.toFixed(0)} ms`,
       });
     }
     await Promise.all([a.stopProfile(), b.stopProfile()]);
@@ -82,7 +98,7 @@ export const missStorm: Scenario = {
         },
       ],
       notes: [
-        `each request on its own connection, all opened before the first request is written; compute ${computeMs} ms; latency from writing the request to its last byte`,
+        `each request on its own keep-alive connection, opened and used once (a stored item) before the storm; compute ${computeMs} ms; latency from writing the request to its last byte; servers' CPU of both processes during the storm`,
       ],
     };
   },
