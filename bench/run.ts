@@ -45,7 +45,9 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const chosen = SCENARIOS.filter((s) => only === undefined || only.includes(s.name));
-const log = (message: string) => process.stderr.write(`${message}\n`);
+const t0 = Date.now();
+const log = (message: string) =>
+  process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${message}\n`);
 const load = () =>
   loadavg()
     .map((n) => n.toFixed(2))
@@ -88,6 +90,7 @@ for (const scenario of chosen) {
     settings,
     log,
     async database(label) {
+      log(`  database ${label}`);
       const database = await server.createDatabase(`${scenario.name}_${label}`);
       databases.push(database);
       return database;
@@ -103,6 +106,7 @@ for (const scenario of chosen) {
           await mkdir(profileDir, { recursive: true });
           profiled.push({ label: name, dir: profileDir });
         }
+        log(`  starting ${members.map((m) => m.label).join(", ")}`);
         const handles = await startServers(
           members.map((m) => m.spec),
           { profileDir },
@@ -121,6 +125,7 @@ for (const scenario of chosen) {
   } catch (failure) {
     error = failure instanceof Error ? (failure.stack ?? failure.message) : String(failure);
   } finally {
+    log("  stopping");
     await Promise.all(servers.map((s) => s.stop()));
     for (const database of databases) await database.drop();
   }

@@ -41,6 +41,8 @@ export async function runLoad(
     headers: { "content-type": "application/json" },
     connections: options.connections,
     duration: options.seconds,
+    // autocannon checks for the end at each sample: sample often, so short runs end on time.
+    sampleInt: 100,
     ...(nextBody
       ? {
           requests: [
