@@ -10,7 +10,7 @@ import { oneItemBody, oneItemResponse } from "../lib/workload.ts";
 /** Products in the small database. */
 const SMALL = 1000;
 /** The layers' entry cap of the contender whose keys spread over every stored product. */
-const UNIFORM_CAP = 20_000;
+const UNIFORM_CAP = 5000;
 
 /**
  * Growth: the cached-product query over 1000 hot keys, with 1k and with 1M products stored (two
@@ -99,7 +99,7 @@ export const growth: Scenario = {
         },
         {
           goal: `per-instance layers capped (${UNIFORM_CAP} entries) while keys spread over all ${large.toLocaleString("en-US")}`,
-          measured: `largest layer ${entries} entries; rss ${mb(uniform?.after["rss"])}`,
+          measured: `largest layer ${entries} entries (${entries === UNIFORM_CAP ? "at" : "below"} its cap); rss ${mb(uniform?.after["rss"])}`,
           met: uniform?.after["memoryEntries"] !== undefined && entries <= UNIFORM_CAP,
         },
       ],
