@@ -39,6 +39,14 @@ export const missStorm: Scenario = {
         expectAnswer(server.url, slowItemBody(n + 1, 1), slowItemResponse(n + 1), "KCK"),
       ),
     );
+    // And one small storm, unmeasured, so that the waiting and sharing code is warm too.
+    await burst(
+      Array.from({ length: Math.min(requests, 200) }, (_, n) => ({
+        url: (n % 2 === 0 ? a : b).url,
+        body: slowItemBody(999, 20),
+        opener: oneItemBody(1),
+      })),
+    );
     await Promise.all([a.startProfile(), b.startProfile()]);
     const rows: Row[] = [];
     const overheads: number[] = [];
