@@ -10,9 +10,11 @@ export { type Config, readConfig } from "./config.ts";
 export type { Duration } from "./duration.ts";
 export type { ComputeContext } from "./engine/compute-context.ts";
 export { Engine, type EngineOptions } from "./engine/engine.ts";
+export type { MemoryLayerOptions, MemoryLayerStats } from "./engine/memory-layer.ts";
 export { type Freshness, freshnessOf, type StoredProduct } from "./engine/product.ts";
 export type { ChangeEvent } from "./engine/store.ts";
 export { KckError, type KckErrorCode } from "./errors.ts";
+export type { ResponseCacheOptions, ResponseCacheStats } from "./gateway/response-cache.ts";
 export { formatKey, type ParsedKey, parseKey } from "./keys.ts";
 export { loadPrimers, type ModuleSetup } from "./load-primers.ts";
 export {
