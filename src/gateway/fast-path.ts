@@ -18,11 +18,19 @@ export interface FastPathOptions {
   path?: string;
 }
 
+/** An identical request waiting for a flight's answer. */
+interface Waiter {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly body: string;
+}
+
 /** Identical pure requests in flight: the first one's answer, for the rest. */
 interface Flight {
   /** The memory layer's generation when it began: later requests join only while unchanged. */
   readonly epoch: number;
-  readonly answer: Promise<SharedResponse | undefined>;
+  /** Answered in one loop when the first is, rather than one promise callback each. */
+  readonly waiters: Waiter[];
 }
 
 /**
@@ -54,13 +62,9 @@ export function createFastPath(
   ): Promise<void> => {
     const operation = parseOperation(body);
     const pure = operation !== undefined && isPure(operation.query, operation.operationName);
-    let settle: (answer: SharedResponse | undefined) => void = () => {};
-    if (lead && pure) {
-      const answer = new Promise<SharedResponse | undefined>((resolve) => {
-        settle = resolve;
-      });
-      flights.set(signature, { epoch: memory.generation, answer });
-    }
+    const flight: Flight | undefined =
+      lead && pure ? { epoch: memory.generation, waiters: [] } : undefined;
+    if (flight) flights.set(signature, flight);
     const served: ServedLog | undefined = pure ? { products: [], failed: false } : undefined;
     let shared: SharedResponse | undefined;
     try {
@@ -81,8 +85,13 @@ export function createFastPath(
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end('{"errors":[{"message":"Unexpected error."}]}');
     } finally {
-      settle(shared);
-      if (lead && pure) flights.delete(signature);
+      if (flight) {
+        if (flights.get(signature) === flight) flights.delete(signature);
+        for (const waiter of flight.waiters) {
+          if (shared) send(waiter.res, shared);
+          else void execute(waiter.req, waiter.res, waiter.body, signature, false);
+        }
+      }
     }
     if (shared && served && !served.failed && shared.status === 200) {
       cache.set(signature, shared, served.products);
@@ -100,9 +109,7 @@ export function createFastPath(
       if (hit) return send(res, hit);
       const flight = flights.get(signature);
       if (flight && flight.epoch === memory.generation) {
-        void flight.answer.then((answer) =>
-          answer ? send(res, answer) : execute(req, res, body, signature, false),
-        );
+        flight.waiters.push({ req, res, body });
         return;
       }
       void execute(req, res, body, signature, true);
