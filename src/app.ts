@@ -1,12 +1,15 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDashboard } from "./dashboard/dashboard.ts";
 import type { Db } from "./db/db.ts";
 import { openDatabase } from "./db/open.ts";
 import { Engine } from "./engine/engine.ts";
+import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
 import type { AuthOptions } from "./gateway/auth.ts";
+import { createFastPath } from "./gateway/fast-path.ts";
 import { createHttpHandler } from "./gateway/http-handler.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
+import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
 import { useCacheHints } from "./gateway/use-cache-hints.ts";
 import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
@@ -51,6 +54,19 @@ export interface AppOptions {
   jobs?: JobsOptions;
   /** Whether to serve HTTP; false for a dedicated worker process. @default true */
   http?: boolean;
+  /**
+   * The per-instance memory layer of products, kept coherent by the change events; false
+   * turns it off (and with it the response cache).
+   * @default 100000 entries, 64 MiB
+   */
+  memory?: MemoryLayerOptions | false;
+  /**
+   * The response fast path: finished responses of pure product reads kept against the memory
+   * layer's copies, and identical requests in flight answered once. False sends every request
+   * through yoga.
+   * @default 10000 entries, 32 MiB
+   */
+  responseCache?: ResponseCacheOptions | false;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
@@ -72,6 +88,8 @@ export interface App {
   readonly jobs: Jobs;
   /** This instance's subscriptions; available once started. */
   readonly hub: Hub;
+  /** The response cache, when it is on; known once started. */
+  readonly responseCache: ResponseCache | undefined;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -82,6 +100,7 @@ export function createApp(options: AppOptions): App {
   let engine: Engine | undefined;
   let jobs: Jobs | undefined;
   let gateway: Gateway | undefined;
+  let responseCache: ResponseCache | undefined;
   let server: Server | undefined;
   const metrics = createMetrics({
     processMetrics: options.processMetrics ?? false,
@@ -133,6 +152,9 @@ export function createApp(options: AppOptions): App {
     get hub() {
       return started(hub, "the subscription hub");
     },
+    get responseCache() {
+      return responseCache;
+    },
     stop,
     async start() {
       try {
@@ -144,6 +166,7 @@ export function createApp(options: AppOptions): App {
           primers: options.primers,
           log,
           metrics: metrics.engine,
+          ...(options.memory === undefined ? {} : { memory: options.memory }),
         });
         engine.onChange((event) => metrics.changeEvent(event));
         for (const setup of options.setups ?? []) await setup(db);
@@ -168,9 +191,17 @@ export function createApp(options: AppOptions): App {
             }),
           ],
         });
+        const yoga = gateway;
+        responseCache =
+          engine.memory && options.responseCache !== false
+            ? new ResponseCache(engine.memory, options.responseCache)
+            : undefined;
+        const graphql = responseCache
+          ? createFastPath({ gateway, primers: options.primers, cache: responseCache, log })
+          : (req: IncomingMessage, res: ServerResponse) => void yoga(req, res);
         server = createServer(
           createHttpHandler({
-            graphql: gateway,
+            graphql,
             db,
             metrics,
             dashboard: options.dashboard === false ? undefined : createDashboard({ engine }),

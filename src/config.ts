@@ -1,6 +1,8 @@
+import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
 import { KckError } from "./errors.ts";
 import type { AuthOptions } from "./gateway/auth.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
+import type { ResponseCacheOptions } from "./gateway/response-cache.ts";
 
 /** Everything `npm start` reads from the environment, normalised once. */
 export interface Config {
@@ -26,6 +28,10 @@ export interface Config {
   worker: boolean;
   /** KCK_WORKER_CONCURRENCY: jobs one process runs at once. @default 4 */
   workerConcurrency: number;
+  /** KCK_MEMORY_MB: the memory layer's cap in MiB; 0 turns it (and the response cache) off. @default 64 */
+  memory: MemoryLayerOptions | false;
+  /** KCK_RESPONSE_CACHE_MB: the response cache's cap in MiB; 0 turns it off. @default 32 */
+  responseCache: ResponseCacheOptions | false;
   /** LOG_LEVEL for one-shot `kck` commands, which log to stderr. @default "error" */
   commandLogLevel: string;
 }
@@ -70,6 +76,8 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (raw === "0" || raw === "false") return false;
   throw new KckError("BAD_CONFIG", `${name} must be 0 or 1; got "${raw}".`);
 }
+const megabytes = (mb: number): { maxBytes: number } | false =>
+  mb === 0 ? false : { maxBytes: mb * 2 ** 20 };
 
 /** Reads and checks the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -98,5 +106,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     worker: flag(env, "KCK_WORKER", true),
     workerConcurrency: integer(env, "KCK_WORKER_CONCURRENCY", 4, 1, 1000),
+    memory: megabytes(integer(env, "KCK_MEMORY_MB", 64, 0, 1_000_000)),
+    responseCache: megabytes(integer(env, "KCK_RESPONSE_CACHE_MB", 32, 0, 1_000_000)),
   };
 }

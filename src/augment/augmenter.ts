@@ -214,6 +214,8 @@ export class Augmenter {
   }
 
   private async afterCommit(later: readonly string[], product: StoredProduct): Promise<void> {
+    // Read-your-writes: this instance drops its copy now (the change event does it everywhere).
+    this.engine.memory?.changed(product.key);
     const keys = [...new Set(later)];
     try {
       await this.updateDependents(keys, { key: product.key, version: product.version });

@@ -2,9 +2,14 @@ import pg from "pg";
 
 /** Something that runs one parameterised SQL statement. */
 export interface Queryable {
+  /**
+   * Runs `text` with `values`. With a `name`, the statement is prepared once per connection
+   * and reused by name after that (a name must always go with the same text).
+   */
   query<R extends object = Record<string, unknown>>(
     text: string,
     values?: readonly unknown[],
+    name?: string,
   ): Promise<QueryResult<R>>;
 }
 
@@ -79,9 +84,13 @@ export function createDb(options: DbOptions): Db {
   const stats = { statements: 0 };
 
   const counted = (q: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<R extends object>(text: string, values?: readonly unknown[]) {
+    async query<R extends object>(text: string, values?: readonly unknown[], name?: string) {
       stats.statements++;
-      const result = await q.query<R>(text, values as unknown[] | undefined);
+      const params = values as unknown[] | undefined;
+      const result =
+        name === undefined
+          ? await q.query<R>(text, params)
+          : await q.query<R>({ name, text, ...(params ? { values: params } : {}) });
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     },
   });

@@ -11,6 +11,7 @@ import type { DeltaOf } from "../primer/augment-spec.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
+import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
   type ChangeEvent,
@@ -46,6 +47,12 @@ export interface EngineOptions {
   computeTimeoutMs?: number;
   /** Called on hits, misses, stale serves, computes and failures (metrics). @default none */
   metrics?: EngineHooks;
+  /**
+   * The per-instance memory layer in front of PostgreSQL for the gateway's reads (never for
+   * the reads of a compute); false turns it off.
+   * @default its own defaults (100000 entries, 64 MiB)
+   */
+  memory?: MemoryLayerOptions | false;
 }
 
 /** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
@@ -70,8 +77,8 @@ class SharedSession {
   readonly q: Queryable;
   constructor(private readonly session: Session) {
     this.q = {
-      query: <R extends object>(text: string, values?: readonly unknown[]) => {
-        const result = this.tail.then(() => session.query<R>(text, values));
+      query: <R extends object>(text: string, values?: readonly unknown[], name?: string) => {
+        const result = this.tail.then(() => session.query<R>(text, values, name));
         this.tail = result.catch(() => {});
         return result;
       },
@@ -110,6 +117,8 @@ const asError = (error: unknown): Error =>
 export class Engine {
   readonly primers: ReadonlyMap<string, AnyPrimer>;
   readonly db: Db;
+  /** The memory layer in front of the database, kept coherent by the change events; if on. */
+  readonly memory: MemoryLayer | undefined;
   /** How a stale product is refreshed in the background; replaced by the job queue. */
   refreshLater: (key: string) => void;
   /** When set, `prime` hands its keys to it (the job queue) instead of computing them here. */
@@ -151,6 +160,13 @@ export class Engine {
       this.track(this.ensure(this.parse(key), "stale"));
     };
     this.augments = new Augmenter(this, { log: this.log });
+    const memory = options.memory === false ? undefined : new MemoryLayer(options.memory);
+    this.memory = memory;
+    // Registered first, so that every later handler already sees the copy dropped.
+    if (memory) {
+      this.onChange((event) => memory.changed(event.k));
+      this.onReconnect(() => memory.resume());
+    }
   }
 
   /** Migrates the database, starts listening for change events, and returns the engine. */
@@ -163,8 +179,11 @@ export class Engine {
       channel: EVENTS_CHANNEL,
       onPayload: (payload) => engine.onEvent(payload),
       onReconnect: () => engine.reconnected(),
-      onError: (error) =>
-        engine.log.warn({ err: error }, "change-event connection lost; reconnecting"),
+      onError: (error) => {
+        // Events may be missed until the connection is back: the memory layer must not serve.
+        engine.memory?.suspend();
+        engine.log.warn({ err: error }, "change-event connection lost; reconnecting");
+      },
     });
     await engine.listener.ready;
     return engine;
@@ -226,10 +245,13 @@ export class Engine {
    * Error for each that failed.
    */
   async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
-    const stored = await readProducts(
-      this.db,
-      targets.map((target) => target.key),
-    );
+    const keys = targets.map((target) => target.key);
+    // A compute reads its dependencies from the database, never from the memory layer: a
+    // dependent refreshed here may run before this instance hears its dependency's event.
+    const stored =
+      this.memory && chain === undefined
+        ? await this.memory.read(keys, (missing) => readProducts(this.db, missing))
+        : await readProducts(this.db, keys);
     this.onRead?.(targets);
     return Promise.all(
       targets.map(async (target) => {
@@ -290,7 +312,11 @@ export class Engine {
 
   /** Marks a product expired so that its next read recomputes it; undefined when never stored. */
   async invalidate(key: string): Promise<StoredProduct | undefined> {
-    return expireProduct(this.db, this.parse(key).key);
+    const canonical = this.parse(key).key;
+    const product = await expireProduct(this.db, canonical);
+    // Read your own writes: drop the copy now, before the change event comes back.
+    this.memory?.changed(canonical);
+    return product;
   }
 
   /**
@@ -572,6 +598,7 @@ export class Engine {
       dependencies: [...dependencies],
     });
     this.hooks.onCompute?.(primer.name, computeMs);
+    this.memory?.changed(key);
     this.log.debug({ key, version: product.version, computeMs }, "computed");
     return product;
   }

@@ -38,6 +38,7 @@ export async function readProducts(
   const { rows } = await q.query<StoredProduct>(
     `select ${COLUMNS} from kck.products where key = any($1)`,
     [keys],
+    "kck_read_products",
   );
   return new Map(rows.map((row) => [row.key, row]));
 }
@@ -47,6 +48,7 @@ export async function readProduct(q: Queryable, key: string): Promise<StoredProd
   const { rows } = await q.query<StoredProduct>(
     `select ${COLUMNS} from kck.products where key = $1`,
     [key],
+    "kck_read_product",
   );
   return rows[0];
 }
@@ -110,6 +112,7 @@ export async function writeComputed(
       w.computeMs,
       w.dependencies,
     ],
+    "kck_write_computed",
   );
   const { changed, ...product } = rows[0] as StoredProduct & { changed: boolean };
   return { product, changed };
@@ -171,13 +174,14 @@ export async function tryLock(q: Queryable, key: string): Promise<boolean> {
   const { rows } = await q.query<{ locked: boolean }>(
     "select pg_try_advisory_lock(hashtextextended($1, 0)) as locked",
     [key],
+    "kck_try_lock",
   );
   return rows[0]?.locked === true;
 }
 
 /** Releases a lock taken by {@link tryLock} on the same session. */
 export async function unlock(q: Queryable, key: string): Promise<void> {
-  await q.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key]);
+  await q.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key], "kck_unlock");
 }
 
 /**

@@ -74,7 +74,7 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
                 (primers.has(s.name.value) || s.name.value === "__typename"),
             );
             decision = primersOnly
-              ? freshness(context.served, cap, Date.now())
+              ? freshness(context.served.products, cap, Date.now())
               : { kind: "revalidate" };
           }
           decisions.set(context.request, decision);

@@ -5,7 +5,7 @@ import { isUnavailable } from "../db/db.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { StoredProduct } from "../engine/product.ts";
 import { KckError } from "../errors.ts";
-import type { RequestContext } from "../graphql/schema-types.ts";
+import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { Hub } from "../subscriptions/hub.ts";
@@ -32,13 +32,19 @@ export interface GatewayOptions {
   path?: string;
 }
 
-/** Builds the per-request context: the engine, a fresh product loader, the hub, the caller's token. */
+/** The server-context field through which the response cache passes its {@link ServedLog}. */
+export const SERVED_LOG = "kckServed";
+
+/**
+ * Builds the per-request context: the engine, a fresh product loader that notes what it served
+ * (in the response cache's log when it passes one), the hub, and the caller's token.
+ */
 export function requestContext(
   engine: Engine,
   hub: Hub,
   token: string | undefined,
+  served: ServedLog = { products: [], failed: false },
 ): RequestContext {
-  const served: StoredProduct[] = [];
   return {
     kck: engine,
     hub,
@@ -47,7 +53,10 @@ export function requestContext(
     products: new DataLoader<ParsedKey, StoredProduct, string>(
       async (targets) => {
         const results = await engine.load(targets);
-        for (const result of results) if (!(result instanceof Error)) served.push(result);
+        for (const result of results) {
+          if (result instanceof Error) served.failed = true;
+          else served.products.push(result);
+        }
         return results;
       },
       { cacheKeyFn: (target) => target.key },
@@ -64,7 +73,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphqlEndpoint: options.path ?? "/graphql",
     // Over HTTP the token comes from the Authorization header; over WebSocket from the
     // connectionParams of the connection (`{ authorization: "Bearer …" }` or `{ token: "…" }`).
-    context: (initial) => requestContext(engine, hub, tokenOf(initial)),
+    context: (initial) =>
+      requestContext(engine, hub, tokenOf(initial), initial[SERVED_LOG] as ServedLog | undefined),
     landingPage: false,
     batching: { limit: limits.batch },
     plugins: [

@@ -12,10 +12,18 @@ export interface RequestContext {
   readonly products: DataLoader<ParsedKey, StoredProduct, string>;
   /** The bearer token the client sent, if any. */
   readonly token: string | undefined;
-  /** Every product `products` served in this operation (for HTTP caching hints). */
-  readonly served: StoredProduct[];
   /** This instance's subscriptions: one read per new version of a key, shared by all. */
   readonly hub: Hub;
+  /** What `products` served in this operation (for caching hints and the response cache). */
+  readonly served: ServedLog;
+}
+
+/** The products one operation was served, so that its response can be cached against them. */
+export interface ServedLog {
+  /** Every product served, as the very objects the engine returned. */
+  readonly products: StoredProduct[];
+  /** Whether any product read failed (its field is an error, not a value). */
+  failed: boolean;
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */
