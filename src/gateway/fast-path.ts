@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServedLog } from "../graphql/schema-types.ts";
 import type { Logger } from "../logger.ts";
@@ -124,9 +125,14 @@ function send(res: ServerResponse, answer: SharedResponse): void {
 
 function readBody(req: IncomingMessage, done: (body: string) => void): void {
   const chunks: Buffer[] = [];
+  // Bound to the caller's async context: stream events run in the socket's, which would lose
+  // the request id (and anything else kept in AsyncLocalStorage) for the rest of the request.
+  const finish = AsyncResource.bind(done);
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () =>
-    done(chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString()),
+    finish(
+      chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString(),
+    ),
   );
   req.on("error", () => req.destroy());
 }
