@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -20,6 +20,8 @@ declare module "vitest" {
  */
 export default async function setup(project: TestProject) {
   const workDir = await mkdtemp(join(tmpdir(), "kck-test-"));
+  // The embedded server runs as the postgres OS user when tests run as root: let it pass through.
+  await chmod(workDir, 0o711);
   const reliabilityLog = join(workDir, "reliability.jsonl");
   project.provide("reliabilityLog", reliabilityLog);
   const url = process.env["DATABASE_URL"];
