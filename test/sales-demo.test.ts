@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { seedLibrary } from "../primers/library/setup.ts";
+import { setup as librarySetup, seedLibrary } from "../primers/library/setup.ts";
 import { loadPrimers } from "../src/load-primers.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -9,12 +9,15 @@ let kck: TestApp;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const { primers } = await loadPrimers("primers");
+  const { primers, setups } = await loadPrimers("primers");
   // The demo's own setup seeds 300k sales; a few thousand show the same behaviour.
   kck = await startTestApp({
     databaseUrl: database.url,
     primers,
-    setups: [(db) => seedLibrary(db, { sales: 5000 })],
+    setups: [
+      (db) => seedLibrary(db, { sales: 5000 }),
+      ...setups.filter((setup) => setup !== librarySetup),
+    ],
   });
 });
 

@@ -16,8 +16,10 @@ const primers = [...ledgerPrimers, ...fixturePrimers];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  a = await startTestApp({ databaseUrl: database.url, primers, setups: [setupLedger] });
-  b = await startTestApp({ databaseUrl: database.url, primers, setups: [setupLedger] });
+  // No job workers here: the statement counts below are of reads, not of background refreshes.
+  const jobs = { worker: false };
+  a = await startTestApp({ databaseUrl: database.url, primers, setups: [setupLedger], jobs });
+  b = await startTestApp({ databaseUrl: database.url, primers, setups: [setupLedger], jobs });
 });
 
 afterEach(async () => {
