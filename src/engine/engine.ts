@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
 import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
-import type { Db, Queryable, Session } from "../db/db.ts";
+import type { Db } from "../db/db.ts";
 import { createListener, type Listener } from "../db/listener.ts";
 import { migrate } from "../db/migrate.ts";
 import { KckError, messageOf } from "../errors.ts";
@@ -11,6 +11,15 @@ import type { DeltaOf } from "../primer/augment-spec.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
+import {
+  asError,
+  type Chain,
+  cycleError,
+  type Flight,
+  type Mode,
+  SharedSession,
+  satisfies,
+} from "./flight.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
@@ -26,6 +35,7 @@ import {
   writeComputed,
   writeFailure,
 } from "./store.ts";
+import { withTimeout } from "./timeout.ts";
 
 /** Options for {@link Engine.start}. */
 export interface EngineOptions {
@@ -54,61 +64,6 @@ export interface EngineOptions {
    */
   memory?: MemoryLayerOptions | false;
 }
-
-/** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
-type Mode = "missing" | "stale" | "force";
-
-/** One compute in flight in this process, shared by everyone who asks for its key. */
-interface Flight {
-  promise: Promise<StoredProduct>;
-  /** True once the primer's compute has started reading data. */
-  started: boolean;
-  /** One more forced compute, queued by refreshes that arrived after `started`. */
-  followUp?: Promise<StoredProduct>;
-}
-
-/**
- * A connection shared by a compute and the computes it triggers, released by the last one.
- * Statements from them all run one after another, as one connection requires.
- */
-class SharedSession {
-  private refs = 1;
-  private tail: Promise<unknown> = Promise.resolve();
-  readonly q: Queryable;
-  constructor(private readonly session: Session) {
-    this.q = {
-      query: <R extends object>(text: string, values?: readonly unknown[], name?: string) => {
-        const result = this.tail.then(() => session.query<R>(text, values, name));
-        this.tail = result.catch(() => {});
-        return result;
-      },
-    };
-  }
-  retain(): this {
-    this.refs++;
-    return this;
-  }
-  release(error?: Error): void {
-    if (--this.refs === 0) this.session.release(error);
-  }
-}
-
-/** The compute chain a dependency read belongs to. */
-interface Chain {
-  readonly session: SharedSession;
-  /** Keys being computed, outermost first: reading one of them again is a cycle. */
-  readonly stack: readonly string[];
-}
-
-const satisfies = (product: StoredProduct | undefined, mode: Mode): product is StoredProduct => {
-  const state = freshnessOf(product);
-  if (mode === "missing") return state === "FRESH" || state === "STALE";
-  if (mode === "stale") return state === "FRESH";
-  return false;
-};
-
-const asError = (error: unknown): Error =>
-  error instanceof Error ? error : new Error(String(error));
 
 /**
  * The cache: reads products, computes the missing ones exactly once across every process on
@@ -542,7 +497,8 @@ export class Engine {
     const started = performance.now();
     let value: unknown;
     try {
-      value = await this.withTimeout(
+      value = await withTimeout(
+        this.stopping.signal,
         key,
         primer.timeoutMs ?? this.computeTimeoutMs,
         controller,
@@ -603,48 +559,6 @@ export class Engine {
     return product;
   }
 
-  /** Runs a compute, abandoning it (and aborting its signal) after `ms` or when KCK stops. */
-  private async withTimeout<T>(
-    key: string,
-    ms: number,
-    controller: AbortController,
-    run: () => Promise<T> | T,
-  ): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const abandon = new Promise<never>((_, reject) => {
-      const stop = (reason: Error) => {
-        controller.abort(reason);
-        reject(reason);
-      };
-      timer = setTimeout(
-        () =>
-          stop(
-            new KckError(
-              "TIMEOUT",
-              `Computing ${key} took longer than ${ms} ms and was abandoned.`,
-            ),
-          ),
-        ms,
-      );
-      const onStopping = () =>
-        stop(
-          new KckError("UNAVAILABLE", `Computing ${key} was abandoned because KCK is stopping.`),
-        );
-      if (this.stopping.signal.aborted) onStopping();
-      else
-        this.stopping.signal.addEventListener("abort", onStopping, {
-          once: true,
-          signal: controller.signal,
-        });
-    });
-    try {
-      return await Promise.race([Promise.resolve().then(run), abandon]);
-    } finally {
-      clearTimeout(timer);
-      if (!controller.signal.aborted) controller.abort(new Error("The compute finished."));
-    }
-  }
-
   private track(work: Promise<unknown>): void {
     const tracked = work
       .catch((error: unknown) => this.logFailure("background", error))
@@ -655,11 +569,4 @@ export class Engine {
   private logFailure(key: string, error: unknown): void {
     this.log.warn({ key, err: error }, "background compute failed");
   }
-}
-
-function cycleError(keys: readonly string[]): KckError {
-  return new KckError(
-    "DEPENDENCY_CYCLE",
-    `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others.`,
-  );
 }
