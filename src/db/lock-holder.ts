@@ -1,5 +1,4 @@
-import type pg from "pg";
-import { connectClient } from "./db.ts";
+import { keepConnection } from "./kept-connection.ts";
 
 /** Options for {@link holdLock}. */
 export interface LockHolderOptions {
@@ -27,73 +26,17 @@ export interface LockHolder {
  * Holds an advisory lock for as long as this process lives: other sessions that can take the
  * lock know that the holder is gone, since PostgreSQL releases a session's locks when its
  * connection ends, even when the process was killed. A lost connection is re-established
- * (with jittered exponential backoff) and the lock taken again.
+ * with jittered backoff ({@link keepConnection}) and the lock taken again.
  */
 export function holdLock(options: LockHolderOptions): LockHolder {
-  const minDelay = options.minDelayMs ?? 100;
-  const maxDelay = options.maxDelayMs ?? 5_000;
-  let client: pg.Client | undefined;
-  let closed = false;
-  let attempt = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let resolveHeld: () => void = () => {};
-  const held = new Promise<void>((resolve) => {
-    resolveHeld = resolve;
-  });
-
-  const connect = async (): Promise<void> => {
-    if (closed) return;
-    let next: pg.Client | undefined;
-    try {
-      next = await connectClient(options.url, "kck-liveness");
-      const current = next;
-      current.on("error", (error) => lost(current, error));
-      current.on("end", () => lost(current, new Error("The lock connection ended.")));
-      await current.query("select pg_advisory_lock(hashtextextended($1, 0))", [options.name]);
-      if (closed) {
-        await current.end();
-        return;
-      }
-      client = current;
-      attempt = 0;
-      resolveHeld();
-    } catch (error) {
-      next?.removeAllListeners("end");
-      next?.end().catch(() => {});
-      retry(error as Error);
-    }
-  };
-
-  const lost = (which: pg.Client, error: Error): void => {
-    if (closed || client !== which) return;
-    client = undefined;
-    which.removeAllListeners("end");
-    which.end().catch(() => {});
-    retry(error);
-  };
-
-  const retry = (error: Error): void => {
-    if (closed) return;
-    options.onError?.(error);
-    attempt++;
-    const ceiling = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt, 20));
-    timer = setTimeout(connect, Math.random() * ceiling);
-  };
-
-  void connect();
-
-  return {
-    held,
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      resolveHeld();
-      const current = client;
-      client = undefined;
-      if (current) {
-        current.removeAllListeners("end");
-        await current.end().catch(() => {});
-      }
+  const { name, ...rest } = options;
+  const kept = keepConnection({
+    ...rest,
+    maxDelayMs: options.maxDelayMs ?? 5_000,
+    applicationName: "kck-liveness",
+    setup: async (client) => {
+      await client.query("select pg_advisory_lock(hashtextextended($1, 0))", [name]);
     },
-  };
+  });
+  return { held: kept.ready, close: kept.close };
 }
