@@ -20,6 +20,7 @@ import {
   SharedSession,
   satisfies,
 } from "./flight.ts";
+import { KeyWaiters } from "./key-waiters.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
@@ -87,7 +88,7 @@ export class Engine {
   private readonly computeTimeoutMs: number;
   private readonly hooks: EngineHooks;
   private readonly flights = new Map<string, Flight>();
-  private readonly waiting = new Map<string, Set<() => void>>();
+  private readonly waiters = new KeyWaiters();
   private readonly background = new Set<Promise<unknown>>();
   private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
   private readonly reconnectHandlers = new Set<() => void>();
@@ -149,7 +150,7 @@ export class Engine {
     this.stopping.abort(new Error("KCK is stopping."));
     await Promise.allSettled([...this.background]);
     await this.listener?.close();
-    this.wakeAll();
+    this.waiters.wakeAll();
   }
 
   /** Parses a key string against this instance's primers. */
@@ -321,12 +322,8 @@ export class Engine {
   }
 
   private reconnected(): void {
-    this.wakeAll();
+    this.waiters.wakeAll();
     for (const handler of this.reconnectHandlers) handler();
-  }
-
-  private wakeAll(): void {
-    for (const wake of [...this.waiting.values()].flatMap((set) => [...set])) wake();
   }
 
   private onEvent(payload: string): void {
@@ -337,8 +334,7 @@ export class Engine {
       this.log.warn({ payload: payload.slice(0, 200) }, "ignored a change event that is not JSON");
       return;
     }
-    const wakers = this.waiting.get(event.k);
-    if (wakers) for (const wake of [...wakers]) wake();
+    this.waiters.wake(event.k);
     for (const handler of this.changeHandlers) {
       try {
         handler(event);
@@ -435,31 +431,12 @@ export class Engine {
           `Waited ${this.lockWaitMs} ms for another process to finish computing ${key}; giving up.`,
         );
       }
-      await this.changeOf(key, delay);
+      await this.waiters.next(key, delay);
       if (mode !== "force") {
         const current = await readProduct(session.q, key);
         if (satisfies(current, mode)) return current;
       }
     }
-  }
-
-  private changeOf(key: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let set = this.waiting.get(key);
-      if (set === undefined) {
-        set = new Set();
-        this.waiting.set(key, set);
-      }
-      const wakers = set;
-      const wake = (): void => {
-        clearTimeout(timer);
-        wakers.delete(wake);
-        if (wakers.size === 0 && this.waiting.get(key) === wakers) this.waiting.delete(key);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      wakers.add(wake);
-    });
   }
 
   /** Runs the primer's compute under the key's lock and stores the result. */
