@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installSourceTriggers } from "../src/jobs/triggers.ts";
 import { silentLogger } from "../src/logger.ts";
-import { burst, computed, genreCount, setup, titles } from "./fixtures/jobs/primers.ts";
+import { burst, computed, genreCount, hourly, setup, titles } from "./fixtures/jobs/primers.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
 let database: TestDatabase;
 let kck: TestApp;
-const primers = [titles, genreCount, burst];
+const primers = [titles, genreCount, burst, hourly];
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -104,6 +104,27 @@ describe("source triggers", () => {
     expect(rows.map((row) => row["e"])).toEqual(samples.map((s) => encodeURIComponent(s)));
   });
 
+  it("refreshes a quiet product at once, and holds the next change for the refresh delay", async () => {
+    expect(await kck.app.engine.get("hourly/31")).toBe(0);
+    // Last computed two hours ago, as far as the queue can tell: quiet for longer than its
+    // refresh delay of an hour, so a change is refreshed at once.
+    await sql(
+      "update kck.products set computed_at = now() - interval '2 hours' where key = 'hourly/31'",
+    );
+    await sql("insert into jt_hourly (author_id, n) values (31, 1)");
+    await expect.poll(() => product("hourly/31").then((p) => p?.value)).toBe(1);
+    await settled();
+    // Computed moments ago: the next change waits an hour after that compute.
+    await sql("update jt_hourly set n = 2 where author_id = 31");
+    const { rows } = await sql(
+      `select run_at > now() + interval '50 minutes' as later from graphile_worker.jobs
+       where key = 'kck:refresh:hourly/31'`,
+    );
+    expect(rows).toEqual([{ later: true }]);
+    await sql("select graphile_worker.remove_job('kck:refresh:hourly/31')");
+    expect(computed.get("hourly/31")).toBe(2);
+  });
+
   it("folds a burst of 1000 changes to one author's rows into a handful of refreshes", async () => {
     await sql("insert into jt_burst (author_id, n) select 9, 1 from generate_series(1, 10)");
     expect(await kck.app.engine.get("burst/9")).toBe(10);
@@ -121,8 +142,8 @@ describe("source triggers", () => {
     await expect.poll(() => kck.app.engine.inspect("burst/9").then((p) => p?.value)).toBe(1010);
     await settled();
     const refreshes = (computed.get("burst/9") ?? 0) - before;
-    // Each refresh waits 300 ms for more changes: at most one per 300 ms of burst, plus the
-    // one that was running when it ended.
+    // At most one refresh starts per 300 ms of burst (the first at once), plus the one
+    // waiting when it ended.
     expect(refreshes).toBeGreaterThanOrEqual(1);
     expect(refreshes).toBeLessThanOrEqual(Math.ceil(burstMs / 300) + 2);
     expect(refreshes).toBeLessThan(100);
@@ -133,6 +154,7 @@ describe("source triggers", () => {
     const { rows } = await sql(
       "select count(*)::int as n from pg_trigger where tgname like 'kck_src_%'",
     );
-    expect(rows[0]).toEqual({ n: 12 });
+    // Four per primer (insert, update, delete, truncate), each with one source table.
+    expect(rows[0]).toEqual({ n: 4 * primers.length });
   });
 });

@@ -5,9 +5,12 @@ import type { RunningTarget, TargetSpec } from "./target.ts";
 
 const BENCH_PRIMERS = join(import.meta.dirname, "..", "primers");
 
-/** A KCK gateway serving the bench's own primers (bench/primers) on the scenario's database. */
+/**
+ * A KCK gateway serving the bench's own primers (bench/primers), or the folder the spec names,
+ * on the scenario's database.
+ */
 export async function startKck(spec: TargetSpec): Promise<RunningTarget> {
-  const { primers, setups } = await loadPrimers(BENCH_PRIMERS);
+  const { primers, setups } = await loadPrimers(spec.primersDir ?? BENCH_PRIMERS);
   const app = createApp({
     primers,
     setups,

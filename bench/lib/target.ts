@@ -27,6 +27,8 @@ export interface TargetSpec extends KckLayers {
   databaseUrl?: string;
   /** The constant response body (node-http). */
   body?: string;
+  /** The primers folder a KCK target serves. @default bench/primers */
+  primersDir?: string;
 }
 
 /** A started server, inside its child process. */

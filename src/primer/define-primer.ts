@@ -81,9 +81,10 @@ export interface PrimerOptions<
    */
   hints?: Hints<S>;
   /**
-   * How long a refresh asked for by a source change or a dependency change waits before it
-   * runs. Changes that arrive meanwhile fold into it, so a burst of a thousand changes costs
-   * about one refresh per delay.
+   * The least time between two refreshes that source changes or dependency changes ask for.
+   * A change to a product not computed for this long is refreshed at once; later changes
+   * wait until this long after the last compute, and those that arrive meanwhile fold into
+   * one refresh, so a burst of a thousand changes costs about one refresh per delay.
    * @default "100ms"
    */
   refreshDelay?: Duration;
