@@ -40,6 +40,17 @@ const AUGMENT = `mutation ($id: String!, $amount: Int!, $expected: Int) {
 const augment = (app: TestApp, id: string, amount: number, expected?: number) =>
   app.gql<{ augmentAccount: Update }>(AUGMENT, { id, amount, expected });
 
+/** Waits until the job queue is empty: every background refresh asked for has run. */
+const settled = () =>
+  expect
+    .poll(
+      async () =>
+        (await a.app.engine.db.query("select count(*)::int as n from graphile_worker.jobs"))
+          .rows[0]?.["n"],
+      { timeout: 15_000, interval: 20 },
+    )
+    .toBe(0);
+
 const meta = async (key: string) => (await a.app.engine.inspect(key)) ?? null;
 
 const entriesOf = async (id: string) =>
@@ -232,6 +243,23 @@ describe("dependents of an augmented product", () => {
       const augmented = (await engine.inspect(key))?.value;
       expect((await engine.refresh(key)).value).toEqual(augmented);
     }
+  });
+
+  it("refreshes in the background only the dependents no rule followed", async () => {
+    const engine = a.app.engine;
+    await augment(a, "q", 5);
+    expect(await engine.get("totals/q%2Cz")).toEqual({ accounts: 2, total: 5 });
+    expect(await engine.get("statement/q")).toBe("q: 5 in 1 entries");
+    await settled();
+    const before = new Map(computes);
+    await augment(b, "q", 1);
+    await settled();
+    // The rule carried the change to totals/q,z: no job recomputed it.
+    expect(await engine.inspect("totals/q%2Cz")).toMatchObject({ value: { total: 6 } });
+    expect(computes.get("totals/q%2Cz")).toBe(before.get("totals/q%2Cz"));
+    // statement/q has no rule: it was expired, then refreshed by the propagation job.
+    expect(computes.get("statement/q")).toBe((before.get("statement/q") ?? 0) + 1);
+    expect(await engine.inspect("statement/q")).toMatchObject({ value: "q: 6 in 2 entries" });
   });
 
   it("leaves products that did not read the augmented one alone", async () => {

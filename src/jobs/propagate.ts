@@ -6,12 +6,20 @@ import { enqueuePropagation, enqueueRefreshes, primerOf } from "./queue.ts";
 /**
  * Follows a product whose value changed to the products that read it: each is refreshed (as a
  * job, with its primer's delay) or invalidated, as its primer chooses; an invalidated one
- * passes the wave on to its own dependents. A dependent that the changed product itself
+ * passes the wave on to its own dependents. Those an augment rule already followed are left
+ * alone. A dependent that the changed product itself
  * (transitively) reads is a cycle: it gets a DEPENDENCY_CYCLE error naming the keys instead.
  */
 export async function propagate(engine: Engine, log: Logger, key: string): Promise<void> {
+  // A dependent written by the same transaction that last wrote `key` was brought up to date
+  // in place by an augment rule (the row's xmin is the writing transaction): refreshing it
+  // would recompute what it already holds.
   const { rows } = await engine.db.query<{ key: string }>(
-    "select dependent as key from kck.dependencies where dependency = $1 order by dependent",
+    `select d.dependent as key from kck.dependencies d
+     left join kck.products dp on dp.key = d.dependent
+     left join kck.products kp on kp.key = d.dependency
+     where d.dependency = $1 and (dp.xmin is null or kp.xmin is null or dp.xmin <> kp.xmin)
+     order by d.dependent`,
     [key],
   );
   if (rows.length === 0) return;
