@@ -115,6 +115,7 @@ export const augmentVsRefresh: Scenario = {
       },
     ];
     let large = "";
+    let largeLoad = "";
     if (!quick) {
       const more = 1_000_000 - sales - applied;
       ctx.log(`  growing the sales table by ${count(more)} rows`);
@@ -126,6 +127,13 @@ export const augmentVsRefresh: Scenario = {
       );
       const big = await alone(kck.url, 5, 200, applied);
       applied += big.augment.length;
+      next = applied;
+      const bigLoad = await runLoad(
+        kck.url,
+        { nextBody: () => sale(next++) },
+        { connections, seconds: ctx.settings.seconds },
+      );
+      applied += bigLoad.requests;
       const bigRefresh = median(big.refresh);
       const bigAugment = median(big.augment);
       rows.push(
@@ -145,8 +153,17 @@ export const augmentVsRefresh: Scenario = {
           ratio: refreshMs / bigAugment,
           note: `median of ${big.augment.length}; ${(bigRefresh / bigAugment).toFixed(0)}x its refresh`,
         },
+        {
+          label: `augment, ${connections} connections (1,000,000 rows)`,
+          rps: bigLoad.rps,
+          p50: bigLoad.p50,
+          p99: bigLoad.p99,
+          ratio: bigLoad.rps / refreshRps,
+          note: `${(bigLoad.rps / (1000 / bigRefresh)).toFixed(0)}x the throughput of its refresh`,
+        },
       );
-      large = `; at 1M rows one augment is ${(bigRefresh / bigAugment).toFixed(0)}x faster than one refresh (${bigAugment.toFixed(2)} ms vs ${bigRefresh.toFixed(0)} ms)`;
+      large = `; at 1M rows ${(bigRefresh / bigAugment).toFixed(0)}x (${bigAugment.toFixed(2)} ms vs ${bigRefresh.toFixed(0)} ms)`;
+      largeLoad = `; at 1M rows ${(bigLoad.rps / (1000 / bigRefresh)).toFixed(0)}x`;
     }
 
     // Every augment is in the value: a full recompute over the sales table agrees with it.
@@ -166,7 +183,7 @@ export const augmentVsRefresh: Scenario = {
         },
         {
           goal: "augments at least 1000x the throughput of refreshes (many clients)",
-          measured: `${(loadRps / refreshRps).toFixed(0)}x: ${Math.round(loadRps)} augments/s vs ${refreshRps.toFixed(1)} refreshes/s`,
+          measured: `${(loadRps / refreshRps).toFixed(0)}x: ${Math.round(loadRps)} augments/s vs ${refreshRps.toFixed(1)} refreshes/s${largeLoad}`,
           met: loadRps / refreshRps >= 1000,
         },
       ],
