@@ -1,14 +1,9 @@
-import { join } from "node:path";
-import { seedLibrary } from "../../primers/library/setup.ts";
 import type { Queryable } from "../../src/db/db.ts";
+import { startDemo } from "../lib/demo.ts";
 import { runLoad } from "../lib/load.ts";
 import type { Row, Scenario } from "../lib/scenario.ts";
 import { sequential } from "../lib/sequential.ts";
-import type { ServerHandle } from "../lib/servers.ts";
 import { median, percentile } from "../lib/stats.ts";
-
-/** The demo's primers: the scenario measures the demo's own sales report. */
-const DEMO = join(import.meta.dirname, "..", "..", "primers");
 
 const gql = (query: string): string => JSON.stringify({ query });
 const REFRESH = gql('mutation { refresh(key: "salesTotals") { version } }');
@@ -68,13 +63,8 @@ export const augmentVsRefresh: Scenario = {
   async run(ctx) {
     const { quick, connections } = ctx.settings;
     const sales = quick ? 10_000 : 100_000;
-    const database = await ctx.database("sales");
-    ctx.log(`  seeding ${count(sales)} sales`);
-    await seedLibrary(database.db, { sales });
+    const { database, kck } = await startDemo(ctx, "sales", sales);
     let seeded = sales;
-    const [kck] = (await ctx.start([
-      { spec: { kind: "kck", databaseUrl: database.url, primersDir: DEMO }, label: "KCK" },
-    ])) as [ServerHandle];
     // The first read computes it; a few of each warm the paths.
     await sequential(kck.url, [TOTALS], "KCK");
     let applied = (await alone(kck.url, 2, 20, 0)).augment.length;

@@ -1,13 +1,9 @@
-import { join } from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { AUTHORS, seedLibrary } from "../../primers/library/setup.ts";
+import { AUTHORS } from "../../primers/library/setup.ts";
+import { startDemo } from "../lib/demo.ts";
 import type { Row, Scenario } from "../lib/scenario.ts";
-import type { ServerHandle } from "../lib/servers.ts";
 import { median, percentile } from "../lib/stats.ts";
-
-/** The demo's primers: the scenario measures the demo's own `author` products. */
-const DEMO = join(import.meta.dirname, "..", "..", "primers");
 
 const SUBSCRIPTION =
   "subscription Author($id: Int!) { author(authorId: $id) { version value { name } } }";
@@ -40,11 +36,7 @@ export const sourceChange: Scenario = {
   title: "Source change to subscriber",
   async run(ctx) {
     const changes = ctx.settings.quick ? 20 : 400;
-    const database = await ctx.database("library");
-    await seedLibrary(database.db, { sales: 1000 });
-    const [kck] = (await ctx.start([
-      { spec: { kind: "kck", databaseUrl: database.url, primersDir: DEMO }, label: "KCK" },
-    ])) as [ServerHandle];
+    const { database, kck } = await startDemo(ctx, "library", 1000);
     const client = createClient({
       url: kck.url.replace(/^http/, "ws"),
       webSocketImpl: WebSocket,
