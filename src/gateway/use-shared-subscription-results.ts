@@ -1,0 +1,139 @@
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  GraphQLError,
+  getOperationAST,
+} from "graphql";
+import type { Plugin } from "graphql-yoga";
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** Counts of what the plugin did, for tests and the bench. */
+export interface SharedResultStats {
+  /** Subscription events executed (once per event and group of identical operations). */
+  executions: number;
+  /** Events served from a result another subscriber's event already executed. */
+  shared: number;
+}
+
+/**
+ * Executes a subscription event once for every subscriber with an identical operation: the
+ * same parsed document (yoga's parser cache hands out one per query text), operation name,
+ * variables and token. The hub hands every subscriber of a key the same frozen update object
+ * per version, so the results are kept per update object (a WeakMap: they go when it goes).
+ * Each subscriber keeps its own event stream (its own `sinceVersion`, buffer and skips) and the
+ * envelop hooks that run after execution (error masking) still run per subscriber.
+ *
+ * This relies on what KCK's resolvers are: the fields of an update read the update and its
+ * value, never the rest of the request's context (the token, the only part that differs per
+ * caller and could matter, is part of the group).
+ */
+export function useSharedSubscriptionResults(
+  stats: SharedResultStats = { executions: 0, shared: 0 },
+): Plugin {
+  const documents = new WeakMap<DocumentNode, number>();
+  let nextDocument = 0;
+  const results = new WeakMap<object, Map<string, MaybePromise<ExecutionResult>>>();
+
+  const groupOf = (args: ExecutionArgs): string => {
+    let document = documents.get(args.document);
+    if (document === undefined) {
+      document = ++nextDocument;
+      documents.set(args.document, document);
+    }
+    const token = (args.contextValue as { token?: unknown } | undefined)?.token;
+    return JSON.stringify([
+      document,
+      args.operationName ?? null,
+      args.variableValues ?? null,
+      typeof token === "string" ? token : null,
+    ]);
+  };
+
+  const resultFor = (
+    event: unknown,
+    group: string,
+    args: ExecutionArgs,
+  ): MaybePromise<ExecutionResult> => {
+    if (typeof event !== "object" || event === null) return run(args, event);
+    let byGroup = results.get(event);
+    if (byGroup === undefined) {
+      byGroup = new Map();
+      results.set(event, byGroup);
+    }
+    const known = byGroup.get(group);
+    if (known !== undefined) {
+      stats.shared++;
+      return known;
+    }
+    const result = run(args, event);
+    byGroup.set(group, result);
+    return result;
+  };
+
+  const run = (args: ExecutionArgs, event: unknown): MaybePromise<ExecutionResult> => {
+    stats.executions++;
+    return execute({ ...args, rootValue: event });
+  };
+
+  const subscribe = async (
+    args: ExecutionArgs,
+  ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source;
+    const group = groupOf(args);
+    const operation = getOperationAST(args.document, args.operationName);
+    return mapEvents(source, (event) => resultFor(event, group, args), operation);
+  };
+
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribe as never);
+    },
+  };
+}
+
+/**
+ * Maps each event of a source stream to its result. Written by hand rather than as an async
+ * generator so that `return()` reaches the source at once, even while a `next()` is pending
+ * (a subscriber that leaves must leave the hub now, not at the next version).
+ */
+function mapEvents(
+  source: AsyncIterable<unknown>,
+  map: (event: unknown) => MaybePromise<ExecutionResult>,
+  operation: ReturnType<typeof getOperationAST>,
+): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      let step: IteratorResult<unknown>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        // As graphql-tools' subscribe does: an error of the stream, located at the operation.
+        const cause = error instanceof Error ? error : new Error(String(error));
+        throw new GraphQLError(cause.message, {
+          originalError: cause,
+          ...(operation ? { nodes: [operation] } : {}),
+        });
+      }
+      if (step.done) return done();
+      return { value: await map(step.value), done: false };
+    },
+    async return() {
+      await iterator.return?.();
+      return done();
+    },
+    async throw(error?: unknown) {
+      await iterator.return?.();
+      throw error;
+    },
+  };
+}
