@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 
 /**
- * This process's soft limit of open files (`ulimit -n`), read from /proc on Linux; undefined
- * where it cannot be read. Children inherit it, and Node cannot raise it itself.
+ * This process's limit of open files, read from /proc on Linux; undefined where it cannot be
+ * read. Node raises its soft limit to the hard one when it starts (so a shell's `ulimit -Sn
+ * 1024` does not matter, only `ulimit -Hn`), and so does every child it forks.
  */
 export function openFileLimit(): number | undefined {
   try {

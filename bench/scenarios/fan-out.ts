@@ -44,10 +44,13 @@ export const fanOut: Scenario = {
   async run(ctx) {
     const wanted = ctx.settings.quick ? 200 : 10_000;
     const files = openFileLimit() ?? Number.POSITIVE_INFINITY;
-    // Node cannot raise its own limit: run with as many as fit, and say so in the verdict.
+    // Past the hard limit (Node has raised the soft one to it) run with as many as fit, and
+    // say so in the verdict.
     const count = Math.max(1, Math.min(wanted, files - SPARE_FILES));
     if (count < wanted)
-      ctx.log(`  open files limited to ${files}: ${count} subscribers (ulimit -n to raise it)`);
+      ctx.log(
+        `  open files limited to ${files}: ${count} subscribers (raise the hard limit: ulimit -Hn)`,
+      );
     const database = await ctx.database("main");
     const [server] = await ctx.start([
       { spec: { kind: "kck", databaseUrl: database.url }, label: "KCK" },
@@ -97,7 +100,7 @@ export const fanOut: Scenario = {
           label: `round ${round}: ${count.toLocaleString("en-US")} subscribers`,
           p50: percentile(ms, 50),
           p99,
-          note: `max ${Math.max(...ms).toFixed(1)} ms; mutation answered at ${(update.at - sent).toFixed(1)} ms; server CPU ${cpu.toFixed(0)} ms; load generator CPU ${((own.user + own.system) / 1000).toFixed(0)} ms`,
+          note: `first ${Math.min(...ms).toFixed(1)} ms; max ${Math.max(...ms).toFixed(1)} ms; mutation answered at ${(update.at - sent).toFixed(1)} ms; server CPU ${cpu.toFixed(0)} ms; load generator CPU ${((own.user + own.system) / 1000).toFixed(0)} ms`,
         });
       }
       await server.stopProfile();
@@ -115,7 +118,7 @@ export const fanOut: Scenario = {
       verdicts: [
         {
           goal: `p99 delivery ≤ 250 ms to ${wanted.toLocaleString("en-US")} subscribers of one key`,
-          measured: `${p99.toFixed(1)} ms (median of rounds' p99)${count < wanted ? `, with only ${count} subscribers: raise ulimit -n` : ""}; server CPU per update ${median(cpus).toFixed(0)} ms (median)`,
+          measured: `${p99.toFixed(1)} ms (median of rounds' p99)${count < wanted ? `, with only ${count} subscribers: raise the hard limit of open files` : ""}; server CPU per update ${median(cpus).toFixed(0)} ms (median)`,
           met: count >= wanted && p99 <= 250,
         },
       ],

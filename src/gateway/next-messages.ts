@@ -23,23 +23,15 @@ export function nextPayload(result: ExecutionResult): string {
   return json;
 }
 
-/** Sends one message; resolves once it is written (nothing is sent on a closing socket). */
-function send(socket: WebSocket, data: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.readyState !== socket.OPEN) return resolve();
-    socket.send(data, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
 /**
  * Takes over the `next` messages of one subscription on one graphql-ws socket: each result
  * is sent as `{"id":…,"type":"next","payload":…}` with the payload serialised once per result
  * (above), where graphql-ws would stringify the whole message per subscriber. The iterator
  * handed back to graphql-ws yields nothing and finishes when the results do (graphql-ws then
  * sends `complete`), rejects when they fail (graphql-ws sends `error`), and its `return()`
- * (the client's `complete`, or the socket closing) stops the results. Like graphql-ws, it
- * writes one message at a time, so a slow socket holds back only its own subscription, whose
- * hub stream then skips to the latest version.
+ * (the client's `complete`, or the socket closing) stops the results. While the socket has
+ * unwritten bytes it takes no next result until a write completes, so a slow socket holds
+ * back only its own subscription, whose hub stream then skips to the latest version.
  */
 export function sendNextMessages(
   results: AsyncIterable<ExecutionResult>,
@@ -49,11 +41,24 @@ export function sendNextMessages(
   const iterator = results[Symbol.asyncIterator]();
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   let stopped = false;
+  let waiting: (() => void) | undefined;
+  // One callback for every send (no allocation per message); it wakes the pump if it waits.
+  const written = (): void => {
+    const wake = waiting;
+    waiting = undefined;
+    wake?.();
+  };
   const pumping = (async () => {
     while (!stopped) {
       const step = await iterator.next();
       if (step.done || stopped) return;
-      await send(socket, `${prefix}${nextPayload(step.value)}}`);
+      // A socket that is closing gets nothing more; graphql-ws ends the subscription.
+      if (socket.readyState !== socket.OPEN) continue;
+      socket.send(`${prefix}${nextPayload(step.value)}}`, written);
+      // Written to the kernel at once (the usual case): on to the next version. Otherwise wait
+      // for the write, so that a slow client's versions pile up (and are skipped) in the hub's
+      // bounded stream, not in its socket buffer.
+      if (socket.bufferedAmount > 0) await new Promise<void>((resolve) => (waiting = resolve));
     }
   })();
   // Whoever ends up not iterating (a client that completed at once) must not leave it unheard.

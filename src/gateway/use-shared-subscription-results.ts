@@ -112,20 +112,25 @@ function mapEvents(
     [Symbol.asyncIterator]() {
       return this;
     },
-    async next() {
-      let step: IteratorResult<unknown>;
-      try {
-        step = await iterator.next();
-      } catch (error) {
-        // As graphql-tools' subscribe does: an error of the stream, located at the operation.
-        const cause = error instanceof Error ? error : new Error(String(error));
-        throw new GraphQLError(cause.message, {
-          originalError: cause,
-          ...(operation ? { nodes: [operation] } : {}),
-        });
-      }
-      if (step.done) return done();
-      return { value: await map(step.value), done: false };
+    // Then-chains rather than async/await: fewer promise ticks per subscriber and version.
+    next() {
+      return iterator.next().then(
+        (step) => {
+          if (step.done) return done();
+          const result = map(step.value);
+          return result instanceof Promise
+            ? result.then((value) => ({ value, done: false }))
+            : { value: result, done: false };
+        },
+        (error: unknown) => {
+          // As graphql-tools' subscribe does: an error of the stream, located at the operation.
+          const cause = error instanceof Error ? error : new Error(String(error));
+          throw new GraphQLError(cause.message, {
+            originalError: cause,
+            ...(operation ? { nodes: [operation] } : {}),
+          });
+        },
+      );
     },
     async return() {
       await iterator.return?.();
