@@ -199,4 +199,29 @@ describe("one execution and one serialisation per version", () => {
     expect(client.of("leaves")).toHaveLength(1);
     expect(client.of("stays").map((m) => m.type)).toEqual(["next", "next"]);
   });
+
+  it("answers wrong variables as yoga's executor does: one next with the client's error, then complete", async () => {
+    const client = await connect();
+    client.subscribe("bad", "subscription ($name: String!) { gauge(name: $name) { version } }", {
+      name: 7,
+    });
+    await client.until(() => client.of("bad").some((m) => m.type === "complete"));
+    const [next, complete] = client.of("bad");
+    // The very message graphql-tools' subscribe gave before delivery was shared.
+    expect(next).toEqual({
+      id: "bad",
+      type: "next",
+      payload: {
+        errors: [
+          {
+            message:
+              'Variable "$name" got invalid value 7; String cannot represent a non string value: 7',
+            locations: [{ line: 1, column: 15 }],
+            extensions: { http: { status: 400 }, code: "BAD_USER_INPUT" },
+          },
+        ],
+      },
+    });
+    expect(complete).toEqual({ id: "bad", type: "complete" });
+  });
 });

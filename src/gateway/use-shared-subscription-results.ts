@@ -83,7 +83,7 @@ export function useSharedSubscriptionResults(
     args: ExecutionArgs,
   ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in source)) return source;
+    if (!(Symbol.asyncIterator in source)) return asBadInput(source);
     const group = groupOf(args);
     const operation = getOperationAST(args.document, args.operationName);
     return mapEvents(source, (event) => resultFor(event, group, args), operation);
@@ -93,6 +93,34 @@ export function useSharedSubscriptionResults(
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(subscribe as never);
     },
+  };
+}
+
+/**
+ * The errors of a subscription that could not start, as yoga's executor (graphql-tools) gives
+ * them: those raised before any resolver ran (no path: the variables or the operation were
+ * wrong) are the client's, code BAD_USER_INPUT with HTTP status 400; a failed resolver's
+ * error (it has a path) is left as it is, for error masking to judge.
+ */
+function asBadInput(result: ExecutionResult): ExecutionResult {
+  if (result.errors === undefined) return result;
+  return {
+    ...result,
+    errors: result.errors.map((error) =>
+      error.path !== undefined
+        ? error
+        : new GraphQLError(error.message, {
+            ...(error.nodes ? { nodes: error.nodes } : {}),
+            ...(error.source ? { source: error.source } : {}),
+            ...(error.positions ? { positions: error.positions } : {}),
+            ...(error.originalError ? { originalError: error.originalError } : {}),
+            extensions: {
+              ...error.extensions,
+              http: { ...(error.extensions["http"] as object | undefined), status: 400 },
+              code: "BAD_USER_INPUT",
+            },
+          }),
+    ),
   };
 }
 
