@@ -3,21 +3,25 @@ import type WebSocket from "ws";
 
 // The JSON of each result's `next` payload, made once per result object: subscribers with an
 // identical operation share one result per version (use-shared-subscription-results.ts), so
-// this is one serialisation per version and group, whatever the number of subscribers.
-const payloads = new WeakMap<object, string>();
+// this is one serialisation (and one UTF-8 encoding) per version and group, whatever the
+// number of subscribers.
+const payloads = new WeakMap<object, Buffer>();
+const CLOSE = Buffer.from("}");
 
 /**
- * The JSON of a result as graphql-ws puts it in a `next` message's payload: the result
- * without `errors`, then the errors (as `toJSON()` gives them) when there are any.
+ * The JSON of a result as graphql-ws puts it in a `next` message's payload, as UTF-8: the
+ * result without `errors`, then the errors (as `toJSON()` gives them) when there are any.
  */
-export function nextPayload(result: ExecutionResult): string {
+export function nextPayload(result: ExecutionResult): Buffer {
   let json = payloads.get(result);
   if (json === undefined) {
     const { errors, ...rest } = result;
-    json = JSON.stringify({
-      ...rest,
-      ...(errors ? { errors: errors.map((e) => (e.toJSON ? e.toJSON() : e)) } : {}),
-    });
+    json = Buffer.from(
+      JSON.stringify({
+        ...rest,
+        ...(errors ? { errors: errors.map((e) => (e.toJSON ? e.toJSON() : e)) } : {}),
+      }),
+    );
     payloads.set(result, json);
   }
   return json;
@@ -39,7 +43,7 @@ export function sendNextMessages(
   id: string,
 ): AsyncIterableIterator<never> {
   const iterator = results[Symbol.asyncIterator]();
-  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   let stopped = false;
   let waiting: (() => void) | undefined;
   // One callback for every send (no allocation per message); it wakes the pump if it waits.
@@ -54,7 +58,15 @@ export function sendNextMessages(
       if (step.done || stopped) return;
       // A socket that is closing gets nothing more; graphql-ws ends the subscription.
       if (socket.readyState !== socket.OPEN) continue;
-      socket.send(`${prefix}${nextPayload(step.value)}}`, written);
+      const payload = nextPayload(step.value);
+      // One copy of bytes made once; a text frame, as graphql-ws sends.
+      socket.send(
+        Buffer.concat([prefix, payload, CLOSE], prefix.length + payload.length + 1),
+        {
+          binary: false,
+        },
+        written,
+      );
       // Written to the kernel at once (the usual case): on to the next version. Otherwise wait
       // for the write, so that a slow client's versions pile up (and are skipped) in the hub's
       // bounded stream, not in its socket buffer.
