@@ -225,3 +225,29 @@ describe("one execution and one serialisation per version", () => {
     expect(complete).toEqual({ id: "bad", type: "complete" });
   });
 });
+
+describe("a hub stream's readable signal", () => {
+  it("calls back once an update is buffered, at once when one is, and when the stream ends", async () => {
+    const { engine, hub } = kck.app;
+    const stream = await hub.subscribe(engine.parse("gauge/signal"));
+    const calls: string[] = [];
+    // The current value is buffered already.
+    stream.whenReadable(() => calls.push("first"));
+    expect(calls).toEqual(["first"]);
+    expect((await stream.next()).value?.version).toBe(1);
+    const readable = new Promise<void>((resolve) =>
+      stream.whenReadable(() => {
+        calls.push("second");
+        resolve();
+      }),
+    );
+    expect(calls).toEqual(["first"]);
+    await step("signal");
+    await readable;
+    expect((await stream.next()).value?.version).toBe(2);
+    stream.whenReadable(() => calls.push("ended"));
+    await stream.return();
+    expect(calls).toEqual(["first", "second", "ended"]);
+    expect((await stream.next()).done).toBe(true);
+  });
+});

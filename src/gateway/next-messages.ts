@@ -1,5 +1,6 @@
 import type { ExecutionResult } from "graphql";
 import type WebSocket from "ws";
+import type { ReadableSignal } from "../subscriptions/update-stream.ts";
 
 // The JSON of each result's `next` payload, made once per result object: subscribers with an
 // identical operation share one result per version (use-shared-subscription-results.ts), so
@@ -41,40 +42,59 @@ export function sendNextMessages(
   results: AsyncIterable<ExecutionResult>,
   socket: WebSocket,
   id: string,
+  source?: ReadableSignal,
 ): AsyncIterableIterator<never> {
   const iterator = results[Symbol.asyncIterator]();
   const prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   let stopped = false;
-  let waiting: (() => void) | undefined;
-  // One callback for every send (no allocation per message); it wakes the pump if it waits.
-  const written = (): void => {
-    const wake = waiting;
-    waiting = undefined;
-    wake?.();
+  let finish: () => void = () => {};
+  let fail: (error: unknown) => void = () => {};
+  const pumping = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  // Whoever ends up not iterating (a client that completed at once) must not leave it unheard.
+  pumping.catch(() => {});
+
+  const sendOne = (result: ExecutionResult): void => {
+    const payload = nextPayload(result);
+    // One copy of bytes made once; a text frame, as graphql-ws sends.
+    socket.send(
+      Buffer.concat([prefix, payload, CLOSE], prefix.length + payload.length + 1),
+      { binary: false },
+      afterWrite,
+    );
   };
-  const pumping = (async () => {
-    while (!stopped) {
-      const step = await iterator.next();
-      if (step.done || stopped) return;
+  // Called when a result was sent and the socket is ready for the next.
+  let ready: () => void = () => {};
+  let held = false;
+  // One callback for every send (no allocation per message): a send that could not be
+  // written at once holds the next result back until it is.
+  function afterWrite(): void {
+    if (!held) return;
+    held = false;
+    ready();
+  }
+  const pull = (): void => {
+    if (stopped) return finish();
+    iterator.next().then((step) => {
+      if (step.done || stopped) return finish();
       // A socket that is closing gets nothing more; graphql-ws ends the subscription.
-      if (socket.readyState !== socket.OPEN) continue;
-      const payload = nextPayload(step.value);
-      // One copy of bytes made once; a text frame, as graphql-ws sends.
-      socket.send(
-        Buffer.concat([prefix, payload, CLOSE], prefix.length + payload.length + 1),
-        {
-          binary: false,
-        },
-        written,
-      );
+      if (socket.readyState === socket.OPEN) sendOne(step.value);
       // Written to the kernel at once (the usual case): on to the next version. Otherwise wait
       // for the write, so that a slow client's versions pile up (and are skipped) in the hub's
       // bounded stream, not in its socket buffer.
-      if (socket.bufferedAmount > 0) await new Promise<void>((resolve) => (waiting = resolve));
-    }
-  })();
-  // Whoever ends up not iterating (a client that completed at once) must not leave it unheard.
-  pumping.catch(() => {});
+      if (socket.bufferedAmount > 0) held = true;
+      else ready();
+    }, fail);
+  };
+  // With a source that says when it is readable, the next result is asked for only once it
+  // is there: between versions nothing is pending but the source's callback, where a pending
+  // next() would keep a chain of promises (one per layer: envelop's hooks, the shared results,
+  // the hub stream) alive until the next version, into the old generation, per subscriber.
+  ready = source ? () => source.whenReadable(pull) : pull;
+  ready();
+
   const done = (): IteratorResult<never> => ({ value: undefined, done: true });
   return {
     [Symbol.asyncIterator]() {
@@ -84,11 +104,13 @@ export function sendNextMessages(
     async return() {
       stopped = true;
       await iterator.return?.();
+      finish();
       return done();
     },
     async throw(error?: unknown) {
       stopped = true;
       await iterator.return?.();
+      finish();
       throw error;
     },
   };

@@ -8,8 +8,26 @@ import {
   getOperationAST,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import type { ReadableSignal } from "../subscriptions/update-stream.ts";
 
 type MaybePromise<T> = T | Promise<T>;
+
+// Each subscription's source stream, by the subscription's context (one per subscription).
+const signals = new WeakMap<object, ReadableSignal>();
+
+/**
+ * The source stream of a subscription this plugin started, when it can say when it is
+ * readable (the hub's streams can), found by the subscription's context value. A consumer
+ * then pulls the results only when one is there (see next-messages.ts).
+ */
+export function readableSignalOf(contextValue: unknown): ReadableSignal | undefined {
+  return typeof contextValue === "object" && contextValue !== null
+    ? signals.get(contextValue)
+    : undefined;
+}
+
+const isReadableSignal = (value: object): value is ReadableSignal =>
+  typeof (value as Partial<ReadableSignal>).whenReadable === "function";
 
 /** Counts of what the plugin did, for tests and the bench. */
 export interface SharedResultStats {
@@ -85,6 +103,9 @@ export function useSharedSubscriptionResults(
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return asBadInput(source);
     const group = groupOf(args);
+    const context = args.contextValue;
+    if (isReadableSignal(source) && typeof context === "object" && context !== null)
+      signals.set(context, source);
     const operation = getOperationAST(args.document, args.operationName);
     return mapEvents(source, (event) => resultFor(event, group, args), operation);
   };

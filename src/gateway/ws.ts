@@ -4,6 +4,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Logger } from "../logger.ts";
 import { sendNextMessages } from "./next-messages.ts";
+import { readableSignalOf } from "./use-shared-subscription-results.ts";
 import type { Gateway } from "./yoga.ts";
 
 /** The GraphQL-over-WebSocket endpoint of a gateway. */
@@ -66,8 +67,10 @@ export function attachWebSocket(
       },
       // Subscriptions send their results themselves: one serialisation per result, shared by
       // every subscriber of the same operation, instead of graphql-ws's one per message.
-      onOperation: (ctx, id, _payload, _args, result) =>
-        isAsyncIterable(result) ? sendNextMessages(result, ctx.extra.socket, id) : undefined,
+      onOperation: (ctx, id, _payload, args, result) =>
+        isAsyncIterable(result)
+          ? sendNextMessages(result, ctx.extra.socket, id, readableSignalOf(args.contextValue))
+          : undefined,
     },
     wss,
   );
