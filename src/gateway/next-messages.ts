@@ -76,9 +76,15 @@ export function sendNextMessages(
     ready();
   }
   const pull = (): void => {
-    if (stopped) return finish();
+    if (stopped) {
+      finish();
+      return;
+    }
     iterator.next().then((step) => {
-      if (step.done || stopped) return finish();
+      if (step.done || stopped) {
+        finish();
+        return;
+      }
       // A socket that is closing gets nothing more; graphql-ws ends the subscription.
       if (socket.readyState === socket.OPEN) sendOne(step.value);
       // Written to the kernel at once (the usual case): on to the next version. Otherwise wait
