@@ -29,14 +29,6 @@ export function readableSignalOf(contextValue: unknown): ReadableSignal | undefi
 const isReadableSignal = (value: object): value is ReadableSignal =>
   typeof (value as Partial<ReadableSignal>).whenReadable === "function";
 
-/** Counts of what the plugin did, for tests and the bench. */
-export interface SharedResultStats {
-  /** Subscription events executed (once per event and group of identical operations). */
-  executions: number;
-  /** Events served from a result another subscriber's event already executed. */
-  shared: number;
-}
-
 /**
  * Executes a subscription event once for every subscriber with an identical operation: the
  * same parsed document (yoga's parser cache hands out one per query text), operation name,
@@ -49,9 +41,7 @@ export interface SharedResultStats {
  * value, never the rest of the request's context (the token, the only part that differs per
  * caller and could matter, is part of the group).
  */
-export function useSharedSubscriptionResults(
-  stats: SharedResultStats = { executions: 0, shared: 0 },
-): Plugin {
+export function useSharedSubscriptionResults(): Plugin {
   const documents = new WeakMap<DocumentNode, number>();
   let nextDocument = 0;
   const results = new WeakMap<object, Map<string, MaybePromise<ExecutionResult>>>();
@@ -83,19 +73,14 @@ export function useSharedSubscriptionResults(
       results.set(event, byGroup);
     }
     const known = byGroup.get(group);
-    if (known !== undefined) {
-      stats.shared++;
-      return known;
-    }
+    if (known !== undefined) return known;
     const result = run(args, event);
     byGroup.set(group, result);
     return result;
   };
 
-  const run = (args: ExecutionArgs, event: unknown): MaybePromise<ExecutionResult> => {
-    stats.executions++;
-    return execute({ ...args, rootValue: event });
-  };
+  const run = (args: ExecutionArgs, event: unknown): MaybePromise<ExecutionResult> =>
+    execute({ ...args, rootValue: event });
 
   const subscribe = async (
     args: ExecutionArgs,
