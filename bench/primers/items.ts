@@ -1,7 +1,8 @@
 import { defineObject, definePrimer, param } from "../../src/index.ts";
 import { type Item, makeItem } from "../lib/workload.ts";
 
-const ItemType = defineObject<Item>("Item", (t) => ({
+/** The GraphQL type of a shop item, shared by the bench primers whose value is one. */
+export const ItemType = defineObject<Item>("Item", (t) => ({
   id: t.exposeInt("id"),
   sku: t.exposeString("sku"),
   name: t.exposeString("name"),

@@ -1,6 +1,7 @@
 import type { Scenario } from "../lib/scenario.ts";
 import { augmentVsRefresh } from "./augment-vs-refresh.ts";
 import { cachedProduct } from "./cached-product.ts";
+import { fanOut } from "./fan-out.ts";
 import { growth } from "./growth.ts";
 import { manyFields } from "./many-fields.ts";
 import { missStorm } from "./miss-storm.ts";
@@ -12,6 +13,7 @@ export const SCENARIOS: readonly Scenario[] = [
   manyFields,
   missStorm,
   augmentVsRefresh,
+  fanOut,
   sourceChange,
   growth,
 ];

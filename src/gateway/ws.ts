@@ -1,8 +1,10 @@
 import type { Server } from "node:http";
-import type { ExecutionArgs, GraphQLError } from "graphql";
+import type { ExecutionArgs, ExecutionResult, GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Logger } from "../logger.ts";
+import { sendNextMessages } from "./next-messages.ts";
+import { readableSignalOf } from "./use-shared-subscription-results.ts";
 import type { Gateway } from "./yoga.ts";
 
 /** The GraphQL-over-WebSocket endpoint of a gateway. */
@@ -18,6 +20,9 @@ interface EnvelopedArgs extends ExecutionArgs {
     subscribe: (args: ExecutionArgs) => unknown;
   };
 }
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
+  typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 
 /**
  * Serves the graphql-ws protocol on the gateway's HTTP server and path. Every operation goes
@@ -60,6 +65,12 @@ export function attachWebSocket(
         };
         return args;
       },
+      // Subscriptions send their results themselves: one serialisation per result, shared by
+      // every subscriber of the same operation, instead of graphql-ws's one per message.
+      onOperation: (ctx, id, _payload, args, result) =>
+        isAsyncIterable(result)
+          ? sendNextMessages(result, ctx.extra.socket, id, readableSignalOf(args.contextValue))
+          : undefined,
     },
     wss,
   );

@@ -11,6 +11,7 @@ import type { Logger } from "../logger.ts";
 import type { Hub } from "../subscriptions/hub.ts";
 import { type AuthOptions, bearerToken, useAuthorization } from "./auth.ts";
 import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
+import { useSharedSubscriptionResults } from "./use-shared-subscription-results.ts";
 
 /** The yoga instance serving one KCK schema. */
 export type Gateway = YogaServerInstance<Record<string, unknown>, RequestContext>;
@@ -80,6 +81,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     plugins: [
       ...limitPlugins(limits),
       useAuthorization(options.auth ?? {}),
+      // One execution per version for all subscribers of the same operation (WebSocket and SSE).
+      useSharedSubscriptionResults(),
       ...(options.plugins ?? []),
     ],
     logging: {

@@ -16,6 +16,12 @@ export interface HubOptions {
    * @default 16
    */
   bufferSize?: number;
+  /**
+   * How many subscribers are handed a new version in one turn of the event loop; the next
+   * slice follows after pending I/O.
+   * @default 512
+   */
+  sliceSize?: number;
 }
 
 /** Everything this instance's subscribers to one key share. */
@@ -49,6 +55,7 @@ export class Hub {
   private readonly engine: Engine;
   private readonly log: Logger;
   private readonly bufferSize: number;
+  private readonly sliceSize: number;
   private readonly entries = new Map<string, Entry>();
   private readonly unsubscribe: (() => void)[];
   private closed = false;
@@ -57,6 +64,7 @@ export class Hub {
     this.engine = options.engine;
     this.log = options.log;
     this.bufferSize = options.bufferSize ?? 16;
+    this.sliceSize = options.sliceSize ?? 512;
     this.unsubscribe = [
       this.engine.onChange((event) => this.changed(event)),
       this.engine.onReconnect(() => void this.resync()),
@@ -170,7 +178,7 @@ export class Hub {
       });
       entry.latest = update;
       this.stats.updates++;
-      for (const stream of entry.streams) stream.offer(update);
+      offerInSlices([...entry.streams], update, this.sliceSize);
     }
     entry.settle();
   }
@@ -208,6 +216,27 @@ export class Hub {
       this.entries.delete(entry.target.key);
     }
   }
+}
+
+/**
+ * Offers an update to subscribers a slice at a time. Each offer starts that subscriber's
+ * delivery (execution, serialisation, socket write) in promise callbacks, which all run before
+ * the event loop moves on; with 10,000 subscribers offered at once, no message would leave
+ * before all 10,000 deliveries had reached their write, and their garbage would all be alive
+ * at once (and outlive young-generation collections). A slice's messages go out before the
+ * next slice starts. A newer version offered meanwhile is fine: a stream never goes back.
+ */
+function offerInSlices(
+  streams: readonly UpdateStream[],
+  update: ProductUpdate,
+  size: number,
+): void {
+  const offer = (from: number): void => {
+    const end = Math.min(from + size, streams.length);
+    for (let i = from; i < end; i++) streams[i]?.offer(update);
+    if (end < streams.length) setImmediate(offer, end);
+  };
+  offer(0);
 }
 
 const stopping = (): KckError =>

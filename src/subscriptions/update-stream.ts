@@ -1,18 +1,32 @@
 import type { ProductUpdate } from "../graphql/update-types.ts";
 
 /**
+ * A stream that says when reading it would not wait, so that a consumer can call `next()`
+ * only then instead of leaving a pending `next()` (and the promises of every layer above it)
+ * alive from one version to the next.
+ */
+export interface ReadableSignal {
+  /**
+   * Calls back once, as soon as `next()` would settle at once: an update is buffered or the
+   * stream has ended (at once if that is already so).
+   */
+  whenReadable(callback: () => void): void;
+}
+
+/**
  * One subscriber's view of one key: an async iterator of updates in version order, never the
  * same version twice. Its buffer is bounded: a consumer that falls `capacity` updates behind
  * skips to the latest one, so a slow client costs the others nothing and never reads far
  * into the past.
  */
-export class UpdateStream implements AsyncIterableIterator<ProductUpdate> {
+export class UpdateStream implements AsyncIterableIterator<ProductUpdate>, ReadableSignal {
   /** How many updates this subscriber skipped because it read too slowly. */
   skipped = 0;
   private readonly buffer: ProductUpdate[] = [];
   private readonly waiting: ((result: IteratorResult<ProductUpdate>) => void)[] = [];
   private seen: number;
   private done = false;
+  private readable: (() => void) | undefined;
 
   /**
    * @param sinceVersion the last version the client saw: older and equal ones are not sent.
@@ -50,6 +64,18 @@ export class UpdateStream implements AsyncIterableIterator<ProductUpdate> {
       this.buffer.length = 0;
     }
     this.buffer.push(update);
+    this.signal();
+  }
+
+  whenReadable(callback: () => void): void {
+    if (this.done || this.buffer.length > 0) callback();
+    else this.readable = callback;
+  }
+
+  private signal(): void {
+    const callback = this.readable;
+    this.readable = undefined;
+    callback?.();
   }
 
   /** Ends the stream: pending and later reads finish. */
@@ -58,6 +84,7 @@ export class UpdateStream implements AsyncIterableIterator<ProductUpdate> {
     this.done = true;
     this.buffer.length = 0;
     for (const wake of this.waiting.splice(0)) wake({ value: undefined, done: true });
+    this.signal();
     this.onClose(this);
   }
 
