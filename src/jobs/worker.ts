@@ -162,7 +162,14 @@ export async function startJobs(
         taskList: createTasks(engine, log),
         parsedCronItems: crons,
         logger,
-        preset: { plugins: [liveness.plugin()] },
+        preset: {
+          plugins: [liveness.plugin()],
+          // Unbatched, graphile-worker records a finished job without waiting for it, so a stop
+          // right after a job finished could leave it locked as if it were still running (and
+          // another worker would run it again). Batched (even with no delay), the stop waits
+          // for those writes.
+          worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+        },
       });
     } catch (error) {
       await stop();
