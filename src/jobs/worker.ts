@@ -47,6 +47,12 @@ export interface Jobs {
   flush(): Promise<void>;
   /** Stops the worker pool (waiting for running jobs), the timers and the locks; idempotent. */
   stop(): Promise<void>;
+  /**
+   * Hands the jobs this process is running back to the queue at once, for a stop that cannot
+   * wait for them: any worker (or this one's successor) runs them again from the start. What
+   * they store is one statement, so they leave their product as it was or whole, never half.
+   */
+  release(): Promise<void>;
 }
 
 function graphileLogger(log: Logger): GraphileLogger {
@@ -196,5 +202,11 @@ export async function startJobs(
       await Promise.all([reads.flush(), primes.drain()]);
     },
     stop,
+    async release() {
+      const pools = liveness?.poolIds ?? [];
+      if (pools.length === 0) return;
+      await db.query("select graphile_worker.force_unlock_workers($1::text[])", [pools]);
+      log.warn({ pools }, "handed the running jobs back to the queue");
+    },
   };
 }

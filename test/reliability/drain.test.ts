@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import type { App } from "../../src/app.ts";
+import { type App, createApp } from "../../src/app.ts";
 import { readJobState } from "../../src/jobs/job-state.ts";
 import { jobPrimers, setup } from "../fixtures/jobs/primers.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
@@ -91,4 +91,37 @@ it("finishes and stores a running refresh on SIGTERM, then exits 0", async () =>
   // The job is done: nothing is left in the queue for it.
   expect(await readJobState(gateway.app.engine.db, "slow/1")).toBeUndefined();
   expect(running.output()).toMatch(/"signal":"SIGTERM".*"msg":"stopping"/);
+});
+
+it("hands a refresh that outlasts the drain timeout back to the queue whole, and exits 1", async () => {
+  const { first, running } = await prepare(2, 60_000, { KCK_DRAIN_TIMEOUT_MS: "300" });
+  faults++;
+  running.process.kill("SIGTERM");
+  expect(await running.exited).toBe(1);
+  child = undefined;
+  expect(running.output()).toMatch(/the drain took longer than 300 ms/);
+  // Nothing half-stored, and the job is no longer locked (it would show as RUNNING until some
+  // worker found its pool dead): the next worker runs it at once.
+  const before = await gateway.app.engine.inspect("slow/2");
+  if (before?.value !== first) lost++;
+  expect(before).toMatchObject({ version: 1, value: first, lastError: null });
+  expect(await readJobState(gateway.app.engine.db, "slow/2")).toMatchObject({
+    task: "kck_refresh",
+    status: "RETRYING",
+    lastError: null,
+  });
+
+  await sql("update jt_settings set value = 0 where name = 'slowMs'");
+  rescuer = createApp({
+    databaseUrl: database.url,
+    primers: jobPrimers,
+    setups: [setup],
+    http: false,
+    jobs: { pollInterval: 50 },
+  });
+  await rescuer.start();
+  await expect
+    .poll(async () => (await gateway.app.engine.inspect("slow/2"))?.value, { timeout: 20_000 })
+    .toBe(`slow 2 = 2 by ${process.pid}`);
+  expect(await gateway.app.engine.inspect("slow/2")).toMatchObject({ version: 2 });
 });
