@@ -1,5 +1,6 @@
 import { Logger as GraphileLogger, type Runner, run, runMigrations } from "graphile-worker";
 import { createDb } from "../db/db.ts";
+import { exclusively } from "../db/exclusively.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -67,20 +68,9 @@ function graphileLogger(log: Logger): GraphileLogger {
 
 /** graphile-worker's schema, migrated by one process at a time. */
 async function migrateQueue(engine: Engine, logger: GraphileLogger): Promise<void> {
-  const session = await engine.db.session();
-  let broken: Error | undefined;
-  try {
-    await session.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
-    try {
-      await runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 });
-    } finally {
-      await session.query("select pg_advisory_unlock($1)", [MIGRATE_LOCK]).catch((error: Error) => {
-        broken = error;
-      });
-    }
-  } finally {
-    session.release(broken);
-  }
+  await exclusively(engine.db, MIGRATE_LOCK, () =>
+    runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 }),
+  );
 }
 
 /**
