@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "graphql-ws";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient } from "../../src/db/db.ts";
 import { type EmbeddedDatabase, freePort, startEmbedded } from "../../src/db/embedded.ts";
@@ -26,6 +27,8 @@ let failedDuringOutages = 0;
 let lost = 0;
 
 const log = silentLogger();
+/** What gateway `a` logged at warn and above. */
+const warnings: string[] = [];
 const dataDir = () => join(workDir, "db");
 
 beforeAll(async () => {
@@ -42,6 +45,7 @@ beforeAll(async () => {
   asA.username = "kck_a";
   asA.password = "kck-a-password";
   a = await startTestApp({
+    log: pino({ level: "warn" }, { write: (line: string) => warnings.push(line) }),
     databaseUrl: asA.toString(),
     primers: ledgerPrimers,
     setups: [setupLedger],
@@ -276,5 +280,50 @@ describe("augments through a PostgreSQL restart", () => {
     expect(new Set(versions).size).toBe(versions.length);
     expect(outcomes.ok.length + outcomes.refused.length).toBe(sent);
     expect((await b.app.engine.refresh("account/busy")).value).toEqual(product?.value);
+  });
+});
+
+describe("a subscribed product that cannot be re-read", () => {
+  it("is read again until it can be, so its subscribers do not stay on an old version", async () => {
+    await whenAvailable(() => augment(b, "retry", 1));
+    const client = wsClient(a.url);
+    clients.push(client);
+    const sub = collect<Account>(
+      client,
+      'subscription { account(id: "retry") { key version value { balance entries } } }',
+      "account",
+    );
+    try {
+      await sub.until((v) => v.length === 1);
+      // `a` keeps its change-event connection but can open no other: its reads fail while
+      // the change events still reach it (as when the server is out of connections).
+      faults++;
+      await sql("alter role kck_a nologin");
+      await sql(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+         where usename = 'kck_a' and application_name <> 'kck-listener'`,
+      );
+      const failedBefore = warnings.filter((w) => w.includes("subscribed product not re-read"));
+      const { augmentAccount } = await whenAvailable(() => augment(b, "retry", 1));
+      await expect
+        .poll(() => warnings.filter((w) => w.includes("subscribed product not re-read")).length, {
+          timeout: 30_000,
+        })
+        .toBeGreaterThan(failedBefore.length);
+      await sql("alter role kck_a login");
+      // No further change: the subscriber gets the version it missed by itself.
+      const caughtUp = await Promise.race([
+        sub.until((v) => v.at(-1)?.version === augmentAccount.version).then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 30_000)),
+      ]);
+      if (!caughtUp) lost++;
+      expect(sub.values.at(-1)).toEqual({
+        key: "account/retry",
+        version: augmentAccount.version,
+        value: { balance: 2, entries: 2 },
+      });
+    } finally {
+      sub.stop();
+    }
   });
 });
