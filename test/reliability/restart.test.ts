@@ -327,3 +327,21 @@ describe("a subscribed product that cannot be re-read", () => {
     }
   });
 });
+
+describe("the job workers", () => {
+  it("run queued jobs again after the restarts", async () => {
+    // Both gateways run a worker; prime queues one job per key.
+    const keys = Array.from({ length: 10 }, (_, i) => `account/job-${i}`);
+    await a.app.engine.prime(keys.slice(0, 5));
+    await b.app.engine.prime(keys.slice(5));
+    await expect
+      .poll(
+        async () =>
+          (await Promise.all(keys.map((key) => b.app.engine.inspect(key)))).map(
+            (product) => product?.version,
+          ),
+        { timeout: 30_000 },
+      )
+      .toEqual(keys.map(() => 1));
+  });
+});
