@@ -125,3 +125,21 @@ it("hands a refresh that outlasts the drain timeout back to the queue whole, and
     .toBe(`slow 2 = 2 by ${process.pid}`);
   expect(await gateway.app.engine.inspect("slow/2")).toMatchObject({ version: 2 });
 });
+
+it("hands the running refresh back at once on a second SIGTERM, and exits 1", async () => {
+  const { first, running } = await prepare(3, 60_000);
+  faults++;
+  running.process.kill("SIGTERM");
+  await expect.poll(() => running.output(), { timeout: 20_000 }).toMatch(/"msg":"stopping"/);
+  running.process.kill("SIGTERM");
+  expect(await running.exited).toBe(1);
+  child = undefined;
+  expect(running.output()).toMatch(/SIGTERM again while stopping/);
+  const stored = await gateway.app.engine.inspect("slow/3");
+  if (stored?.value !== first) lost++;
+  expect(stored).toMatchObject({ version: 1, value: first, lastError: null });
+  expect(await readJobState(gateway.app.engine.db, "slow/3")).toMatchObject({
+    status: "RETRYING",
+    lastError: null,
+  });
+});
