@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Client } from "graphql-ws";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectClient } from "../../src/db/db.ts";
+import { connectClient, isUnavailable } from "../../src/db/db.ts";
 import { type EmbeddedDatabase, freePort, startEmbedded } from "../../src/db/embedded.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { ledgerPrimers, setupLedger } from "../fixtures/ledger.ts";
@@ -194,7 +194,8 @@ describe("subscriptions through a PostgreSQL restart", () => {
         try {
           return { data: await b.app.engine.refresh("account/sub") };
         } catch (error) {
-          return { errors: [{ message: String(error), extensions: { code: "UNAVAILABLE" } }] };
+          const code = isUnavailable(error) ? "UNAVAILABLE" : "OTHER";
+          return { errors: [{ message: String(error), extensions: { code } }] };
         }
       });
       expect(reconnected).toBe(false);
