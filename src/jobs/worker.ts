@@ -1,4 +1,4 @@
-import { Logger as GraphileLogger, type Runner, run, runMigrations } from "graphile-worker";
+import { Logger as GraphileLogger, run, runMigrations } from "graphile-worker";
 import { createDb } from "../db/db.ts";
 import { exclusively } from "../db/exclusively.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -8,6 +8,7 @@ import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
 import { ReadTracker } from "./read-tracker.ts";
 import { Liveness, reapDeadWorkers } from "./reaper.ts";
 import { cronItems, ensureSchedules } from "./schedule.ts";
+import { type SupervisedRunner, superviseRunner } from "./supervised-runner.ts";
 import { createTasks } from "./tasks.ts";
 import { installSourceTriggers } from "./triggers.ts";
 
@@ -127,7 +128,7 @@ export async function startJobs(
     }
   };
 
-  let runner: Runner | undefined;
+  let runner: SupervisedRunner | undefined;
   let liveness: Liveness | undefined;
   let reaper: NodeJS.Timeout | undefined;
   let reaping: Promise<unknown> = Promise.resolve();
@@ -146,26 +147,34 @@ export async function startJobs(
     await db.close();
   };
   if (options.worker ?? true) {
-    liveness = new Liveness(engine.db.url, log);
+    const current = new Liveness(engine.db.url, log);
+    liveness = current;
     const concurrency = options.concurrency ?? 4;
     try {
-      runner = await run({
-        connectionString: engine.db.url,
-        concurrency,
-        maxPoolSize: concurrency + 2,
-        pollInterval: options.pollInterval ?? 500,
-        noHandleSignals: true,
-        taskList: createTasks(engine, log),
-        parsedCronItems: crons,
-        logger,
-        preset: {
-          plugins: [liveness.plugin()],
-          // Unbatched, graphile-worker records a finished job without waiting for it, so a stop
-          // right after a job finished could leave it locked as if it were still running (and
-          // another worker would run it again). Batched (even with no delay), the stop waits
-          // for those writes.
-          worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 },
-        },
+      runner = await superviseRunner({
+        log,
+        // A stopped runner's pools are gone: their locks go, so that the reaper unlocks their jobs.
+        onExit: () => current.close(),
+        start: () =>
+          run({
+            connectionString: engine.db.url,
+            concurrency,
+            maxPoolSize: concurrency + 2,
+            pollInterval: options.pollInterval ?? 500,
+            noHandleSignals: true,
+            taskList: createTasks(engine, log),
+            parsedCronItems: crons,
+            logger,
+            preset: {
+              plugins: [current.plugin()],
+              // Unbatched, graphile-worker records a job's outcome without waiting for it: a stop
+              // right after a job ended could leave it locked as if still running, and a write
+              // that failed (the database gone) would be an unhandled rejection. Batched (even
+              // with no delay), the stop waits for those writes, and a failed one shuts the pool
+              // down, which superviseRunner answers with a new runner.
+              worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+            },
+          }),
       });
     } catch (error) {
       await stop();

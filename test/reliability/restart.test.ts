@@ -4,9 +4,11 @@ import { join } from "node:path";
 import type { Client } from "graphql-ws";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app.ts";
 import { connectClient, isUnavailable } from "../../src/db/db.ts";
 import { type EmbeddedDatabase, freePort, startEmbedded } from "../../src/db/embedded.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { calls, control, fixturePrimers } from "../fixtures/counting.ts";
 import { ledgerPrimers, setupLedger } from "../fixtures/ledger.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { recordCounts } from "../helpers/reliability.ts";
@@ -296,6 +298,9 @@ describe("a subscribed product that cannot be re-read", () => {
     );
     try {
       await sub.until((v) => v.length === 1);
+      // Events reach `a` (its change-event connection is back from the last restart).
+      const { augmentAccount: seen } = await whenAvailable(() => augment(b, "retry", 1));
+      await sub.until((v) => v.at(-1)?.version === seen.version);
       // `a` keeps its change-event connection but can open no other: its reads fail while
       // the change events still reach it (as when the server is out of connections).
       faults++;
@@ -321,10 +326,11 @@ describe("a subscribed product that cannot be re-read", () => {
       expect(sub.values.at(-1)).toEqual({
         key: "account/retry",
         version: augmentAccount.version,
-        value: { balance: 2, entries: 2 },
+        value: { balance: 3, entries: 3 },
       });
     } finally {
       sub.stop();
+      await sql("alter role kck_a login");
     }
   });
 });
@@ -344,5 +350,55 @@ describe("the job workers", () => {
         { timeout: 30_000 },
       )
       .toEqual(keys.map(() => 1));
+  });
+});
+
+describe("a job running when PostgreSQL goes down", () => {
+  it("fails, and the worker goes on running jobs (that one again, too) once it is back", async () => {
+    // A database of its own, with one worker: nobody else can run its jobs.
+    await sql("create database jobs");
+    const jobsUrl = new URL(url);
+    jobsUrl.pathname = "/jobs";
+    const lines: string[] = [];
+    const worker: App = createApp({
+      databaseUrl: jobsUrl.toString(),
+      primers: fixturePrimers,
+      http: false,
+      log: pino({ level: "warn" }, { write: (line: string) => lines.push(line) }),
+      jobs: { pollInterval: 50, concurrency: 1, reapIntervalMs: 100 },
+    });
+    await worker.start();
+    try {
+      control.delayMs = 1000;
+      await worker.engine.prime(["square/101"]);
+      await expect.poll(() => calls.get("square/101") ?? 0, { timeout: 30_000 }).toBe(1);
+      await stopServer();
+      // The compute cannot store its value, and its job cannot record that it failed
+      // (graphile-worker then shuts its worker pool down).
+      await expect
+        .poll(() => lines.some((line) => /Failed task \d+ \(kck_prime/.test(line)), {
+          timeout: 30_000,
+        })
+        .toBe(true);
+      await startServer();
+      control.delayMs = 0;
+      await expect
+        .poll(
+          async () => {
+            await worker.engine.prime(["square/102"]).catch(() => {});
+            return (await worker.engine.inspect("square/102").catch(() => undefined))?.version;
+          },
+          { timeout: 30_000, interval: 200 },
+        )
+        .toBe(1);
+      await expect
+        .poll(async () => (await worker.engine.inspect("square/101"))?.version, {
+          timeout: 30_000,
+        })
+        .toBe(1);
+    } finally {
+      control.delayMs = 0;
+      await worker.stop();
+    }
   });
 });
