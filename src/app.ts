@@ -15,7 +15,7 @@ import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
 import { type Jobs, type JobsOptions, startJobs } from "./jobs/worker.ts";
-import type { ModuleSetup } from "./load-primers.ts";
+import { type ModuleSetup, runSetups } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { createMetrics, type KckMetrics } from "./metrics/metrics.ts";
 import { readQueueDepth } from "./metrics/queue-depth.ts";
@@ -169,7 +169,7 @@ export function createApp(options: AppOptions): App {
           ...(options.memory === undefined ? {} : { memory: options.memory }),
         });
         engine.onChange((event) => metrics.changeEvent(event));
-        for (const setup of options.setups ?? []) await setup(db);
+        await runSetups(db, options.setups ?? []);
         jobs = await startJobs(engine, log, options.jobs);
         if (options.http === false) {
           log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");

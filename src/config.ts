@@ -28,6 +28,13 @@ export interface Config {
   worker: boolean;
   /** KCK_WORKER_CONCURRENCY: jobs one process runs at once. @default 4 */
   workerConcurrency: number;
+  /**
+   * KCK_DRAIN_TIMEOUT_MS: how long SIGTERM or SIGINT waits for requests and running jobs to
+   * finish before it hands the jobs back to the queue and exits 1 (keep it below the grace
+   * period of whatever sends the signal: Kubernetes waits 30 s).
+   * @default 25000
+   */
+  drainTimeoutMs: number;
   /** KCK_MEMORY_MB: the memory layer's cap in MiB; 0 turns it (and the response cache) off. @default 64 */
   memory: MemoryLayerOptions | false;
   /** KCK_RESPONSE_CACHE_MB: the response cache's cap in MiB; 0 turns it off. @default 32 */
@@ -106,6 +113,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     worker: flag(env, "KCK_WORKER", true),
     workerConcurrency: integer(env, "KCK_WORKER_CONCURRENCY", 4, 1, 1000),
+    drainTimeoutMs: integer(env, "KCK_DRAIN_TIMEOUT_MS", 25_000, 0, 86_400_000),
     memory: megabytes(integer(env, "KCK_MEMORY_MB", 64, 0, 1_000_000)),
     responseCache: megabytes(integer(env, "KCK_RESPONSE_CACHE_MB", 32, 0, 1_000_000)),
   };

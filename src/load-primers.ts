@@ -1,7 +1,8 @@
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Queryable } from "./db/db.ts";
+import type { Db, Queryable } from "./db/db.ts";
+import { exclusively } from "./db/exclusively.ts";
 import { KckError, messageOf } from "./errors.ts";
 import { type AnyPrimer, isPrimer } from "./primer/define-primer.ts";
 
@@ -10,6 +11,21 @@ import { type AnyPrimer, isPrimer } from "./primer/define-primer.ts";
  * module as `setup`, run at every start, so it must be idempotent.
  */
 export type ModuleSetup = (db: Queryable) => Promise<void>;
+
+// Any fixed number: the modules' setups run in one starting process at a time.
+const SETUP_LOCK = 7_263_004;
+
+/**
+ * Runs the modules' setups in order, in one process at a time across every process starting
+ * on the database: setups create tables "if not exists", which PostgreSQL can fail when two
+ * sessions do it at the same moment.
+ */
+export async function runSetups(db: Db, setups: readonly ModuleSetup[]): Promise<void> {
+  if (setups.length === 0) return;
+  await exclusively(db, SETUP_LOCK, async () => {
+    for (const setup of setups) await setup(db);
+  });
+}
 
 /** What a primers folder holds. */
 export interface PrimerModules {

@@ -15,3 +15,11 @@ it("caps the memory layer and the response cache in MiB, and turns them off with
     'KCK_MEMORY_MB must be a whole number from 0 to 1000000; got "lots".',
   );
 });
+
+it("waits 25 s for a drain unless KCK_DRAIN_TIMEOUT_MS says otherwise", () => {
+  expect(readConfig({}).drainTimeoutMs).toBe(25_000);
+  expect(readConfig({ KCK_DRAIN_TIMEOUT_MS: "300" }).drainTimeoutMs).toBe(300);
+  expect(() => readConfig({ KCK_DRAIN_TIMEOUT_MS: "-1" })).toThrow(
+    'KCK_DRAIN_TIMEOUT_MS must be a whole number from 0 to 86400000; got "-1".',
+  );
+});

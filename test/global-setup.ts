@@ -49,8 +49,9 @@ async function printReliabilityCounts(path: string): Promise<void> {
       totals[name] = (totals[name] ?? 0) + n;
     }
   }
-  const shown = Object.entries(totals)
-    .map(([name, n]) => `${name}: ${n}`)
-    .join(", ");
+  // The four the suite promises first, in a fixed order (0 when no file counted one).
+  const order = ["inputsTried", "faultsInjected", "requestsFailedDuringOutages", "dataLost"];
+  const names = [...order, ...Object.keys(totals).filter((name) => !order.includes(name))];
+  const shown = names.map((name) => `${name}: ${totals[name] ?? 0}`).join(", ");
   console.log(`\nReliability counts: ${shown}\n`);
 }

@@ -2,7 +2,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/db.ts";
 import { openDatabase } from "../db/open.ts";
 import { Engine } from "../engine/engine.ts";
-import { loadPrimers } from "../load-primers.ts";
+import { loadPrimers, runSetups } from "../load-primers.ts";
 import { createLogger, type Logger } from "../logger.ts";
 
 /** Reads the config from the environment, with some variables overridden (by flags). */
@@ -51,7 +51,7 @@ export async function withEngine<T>(
   return withDatabase(config, async ({ db, log }) => {
     const engine = await Engine.start({ db, primers, log });
     try {
-      if (options.setups) for (const setup of setups) await setup(db);
+      if (options.setups) await runSetups(db, setups);
       return await fn({ db, log, engine });
     } finally {
       await engine.stop();

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import DataLoader from "dataloader";
 import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
 import type { Db } from "../db/db.ts";
@@ -112,6 +113,9 @@ export class Engine {
     this.lockWaitMs = options.lockWaitMs ?? 300_000;
     this.computeTimeoutMs = options.computeTimeoutMs ?? 120_000;
     this.hooks = options.metrics ?? {};
+    // Every compute in flight listens for the stop (and stops listening when it ends): more than
+    // Node's default ten at once is normal load, not a leak.
+    setMaxListeners(0, this.stopping.signal);
     this.refreshLater = (key) => {
       this.track(this.ensure(this.parse(key), "stale"));
     };

@@ -58,6 +58,11 @@ export class Liveness {
     return holder.held;
   }
 
+  /** The ids of the pools whose lock this process holds. */
+  get poolIds(): string[] {
+    return [...this.holders.keys()];
+  }
+
   /** Releases every lock (after the pools stopped). */
   async close(): Promise<void> {
     await Promise.all([...this.holders.values()].map((holder) => holder.close()));

@@ -1,5 +1,6 @@
-import { Logger as GraphileLogger, type Runner, run, runMigrations } from "graphile-worker";
+import { Logger as GraphileLogger, run, runMigrations } from "graphile-worker";
 import { createDb } from "../db/db.ts";
+import { exclusively } from "../db/exclusively.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -7,6 +8,7 @@ import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
 import { ReadTracker } from "./read-tracker.ts";
 import { Liveness, reapDeadWorkers } from "./reaper.ts";
 import { cronItems, ensureSchedules } from "./schedule.ts";
+import { type SupervisedRunner, superviseRunner } from "./supervised-runner.ts";
 import { createTasks } from "./tasks.ts";
 import { installSourceTriggers } from "./triggers.ts";
 
@@ -47,6 +49,12 @@ export interface Jobs {
   flush(): Promise<void>;
   /** Stops the worker pool (waiting for running jobs), the timers and the locks; idempotent. */
   stop(): Promise<void>;
+  /**
+   * Hands the jobs this process is running back to the queue at once, for a stop that cannot
+   * wait for them: any worker (or this one's successor) runs them again from the start. What
+   * they store is one statement, so they leave their product as it was or whole, never half.
+   */
+  release(): Promise<void>;
 }
 
 function graphileLogger(log: Logger): GraphileLogger {
@@ -61,20 +69,9 @@ function graphileLogger(log: Logger): GraphileLogger {
 
 /** graphile-worker's schema, migrated by one process at a time. */
 async function migrateQueue(engine: Engine, logger: GraphileLogger): Promise<void> {
-  const session = await engine.db.session();
-  let broken: Error | undefined;
-  try {
-    await session.query("select pg_advisory_lock($1)", [MIGRATE_LOCK]);
-    try {
-      await runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 });
-    } finally {
-      await session.query("select pg_advisory_unlock($1)", [MIGRATE_LOCK]).catch((error: Error) => {
-        broken = error;
-      });
-    }
-  } finally {
-    session.release(broken);
-  }
+  await exclusively(engine.db, MIGRATE_LOCK, () =>
+    runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 }),
+  );
 }
 
 /**
@@ -131,7 +128,7 @@ export async function startJobs(
     }
   };
 
-  let runner: Runner | undefined;
+  let runner: SupervisedRunner | undefined;
   let liveness: Liveness | undefined;
   let reaper: NodeJS.Timeout | undefined;
   let reaping: Promise<unknown> = Promise.resolve();
@@ -150,19 +147,34 @@ export async function startJobs(
     await db.close();
   };
   if (options.worker ?? true) {
-    liveness = new Liveness(engine.db.url, log);
+    const current = new Liveness(engine.db.url, log);
+    liveness = current;
     const concurrency = options.concurrency ?? 4;
     try {
-      runner = await run({
-        connectionString: engine.db.url,
-        concurrency,
-        maxPoolSize: concurrency + 2,
-        pollInterval: options.pollInterval ?? 500,
-        noHandleSignals: true,
-        taskList: createTasks(engine, log),
-        parsedCronItems: crons,
-        logger,
-        preset: { plugins: [liveness.plugin()] },
+      runner = await superviseRunner({
+        log,
+        // A stopped runner's pools are gone: their locks go, so that the reaper unlocks their jobs.
+        onExit: () => current.close(),
+        start: () =>
+          run({
+            connectionString: engine.db.url,
+            concurrency,
+            maxPoolSize: concurrency + 2,
+            pollInterval: options.pollInterval ?? 500,
+            noHandleSignals: true,
+            taskList: createTasks(engine, log),
+            parsedCronItems: crons,
+            logger,
+            preset: {
+              plugins: [current.plugin()],
+              // Unbatched, graphile-worker records a job's outcome without waiting for it: a stop
+              // right after a job ended could leave it locked as if still running, and a write
+              // that failed (the database gone) would be an unhandled rejection. Batched (even
+              // with no delay), the stop waits for those writes, and a failed one shuts the pool
+              // down, which superviseRunner answers with a new runner.
+              worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+            },
+          }),
       });
     } catch (error) {
       await stop();
@@ -189,5 +201,11 @@ export async function startJobs(
       await Promise.all([reads.flush(), primes.drain()]);
     },
     stop,
+    async release() {
+      const pools = liveness?.poolIds ?? [];
+      if (pools.length === 0) return;
+      await db.query("select graphile_worker.force_unlock_workers($1::text[])", [pools]);
+      log.warn({ pools }, "handed the running jobs back to the queue");
+    },
   };
 }

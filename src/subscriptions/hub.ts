@@ -22,7 +22,11 @@ export interface HubOptions {
    * @default 512
    */
   sliceSize?: number;
+  /** The first wait before a failed re-read is tried again, in ms; it doubles up to 5 s. @default 100 */
+  retryMs?: number;
 }
+
+const MAX_RETRY_MS = 5000;
 
 /** Everything this instance's subscribers to one key share. */
 interface Entry {
@@ -35,6 +39,9 @@ interface Entry {
   /** Read again even without a newer version (after a reconnect or an invalidation). */
   force: boolean;
   reading: boolean;
+  /** The next read after a failed one, and how long it waits. */
+  retry: NodeJS.Timeout | undefined;
+  retryMs: number;
   /** Settles with the first read: the current value every new subscriber starts from. */
   readonly ready: Promise<void>;
   settle(error?: Error): void;
@@ -56,6 +63,7 @@ export class Hub {
   private readonly log: Logger;
   private readonly bufferSize: number;
   private readonly sliceSize: number;
+  private readonly retryMs: number;
   private readonly entries = new Map<string, Entry>();
   private readonly unsubscribe: (() => void)[];
   private closed = false;
@@ -65,6 +73,7 @@ export class Hub {
     this.log = options.log;
     this.bufferSize = options.bufferSize ?? 16;
     this.sliceSize = options.sliceSize ?? 512;
+    this.retryMs = options.retryMs ?? 100;
     this.unsubscribe = [
       this.engine.onChange((event) => this.changed(event)),
       this.engine.onReconnect(() => void this.resync()),
@@ -86,7 +95,7 @@ export class Hub {
     let entry = this.entries.get(target.key);
     const first = entry === undefined;
     if (entry === undefined) {
-      entry = createEntry(target);
+      entry = createEntry(target, this.retryMs);
       this.entries.set(target.key, entry);
     }
     const current = entry;
@@ -110,6 +119,7 @@ export class Hub {
     const entries = [...this.entries.values()];
     this.entries.clear();
     for (const entry of entries) {
+      clearTimeout(entry.retry);
       entry.settle(stopping());
       for (const stream of [...entry.streams]) stream.end();
     }
@@ -165,11 +175,30 @@ export class Hub {
       for (const stream of [...entry.streams]) stream.end();
     } else {
       this.log.warn({ key: entry.target.key, err: result }, "subscribed product not re-read");
+      this.retryLater(entry);
     }
     return undefined;
   }
 
+  /**
+   * Reads a key again after a failed read, with a growing wait: its subscribers would otherwise
+   * stay on an old version until some later change, which may never come.
+   */
+  private retryLater(entry: Entry): void {
+    if (entry.retry !== undefined || this.entries.get(entry.target.key) !== entry) return;
+    const wait = entry.retryMs;
+    entry.retryMs = Math.min(MAX_RETRY_MS, wait * 2);
+    entry.retry = setTimeout(() => {
+      entry.retry = undefined;
+      if (this.entries.get(entry.target.key) !== entry) return;
+      entry.force = true;
+      void this.pump(entry);
+    }, wait);
+    entry.retry.unref();
+  }
+
   private deliver(entry: Entry, product: StoredProduct): void {
+    entry.retryMs = this.retryMs;
     if (product.computedAt !== null && product.version > versionOf(entry)) {
       const update: ProductUpdate = Object.freeze({
         key: product.key,
@@ -197,6 +226,7 @@ export class Hub {
       this.stats.reads += idle.length;
       results = await this.engine.load(idle.map((entry) => entry.target));
     } catch (error) {
+      // Each key is read again on its own below, and retried until it can be.
       this.log.warn({ err: error }, "subscribed products not re-read after reconnecting");
     }
     idle.forEach((entry, i) => {
@@ -214,6 +244,7 @@ export class Hub {
     entry.streams.delete(stream);
     if (entry.streams.size === 0 && this.entries.get(entry.target.key) === entry) {
       this.entries.delete(entry.target.key);
+      clearTimeout(entry.retry);
     }
   }
 }
@@ -242,7 +273,7 @@ function offerInSlices(
 const stopping = (): KckError =>
   new KckError("UNAVAILABLE", "This KCK instance is stopping; subscribe again (to another one).");
 
-function createEntry(target: ParsedKey): Entry {
+function createEntry(target: ParsedKey, retryMs: number): Entry {
   let settled = false;
   let resolve: () => void = () => {};
   let reject: (error: Error) => void = () => {};
@@ -259,6 +290,8 @@ function createEntry(target: ParsedKey): Entry {
     wanted: 0,
     force: false,
     reading: false,
+    retry: undefined,
+    retryMs,
     ready,
     settle(error) {
       if (settled) return;

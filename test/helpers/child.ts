@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 
-/** A `npm start` process (src/main.ts) run as a child, for signal and crash tests. */
+/** A `npm start` (or `npm run worker`) process run as a child, for signal and crash tests. */
 export interface ChildGateway {
   readonly process: ChildProcess;
+  /** Its GraphQL URL ("" for a worker). */
   readonly url: string;
   /** Everything it printed so far. */
   output(): string;
@@ -12,7 +13,27 @@ export interface ChildGateway {
 
 /** Starts src/main.ts with `env` on a free port and waits until it serves. */
 export async function startChild(env: Record<string, string | undefined>): Promise<ChildGateway> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  return start("src/main.ts", env, (output) => {
+    const match = /serving GraphQL and GraphiQL at (\S+)/.exec(output);
+    return match?.[1]?.replace("localhost", "127.0.0.1");
+  });
+}
+
+/** Starts src/worker-main.ts (`npm run worker`) with `env` and waits until it runs; url is "". */
+export async function startWorkerChild(
+  env: Record<string, string | undefined>,
+): Promise<ChildGateway> {
+  return start("src/worker-main.ts", env, (output) =>
+    output.includes("KCK worker started") ? "" : undefined,
+  );
+}
+
+async function start(
+  entry: string,
+  env: Record<string, string | undefined>,
+  started: (output: string) => string | undefined,
+): Promise<ChildGateway> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -28,15 +49,15 @@ export async function startChild(env: Record<string, string | undefined>): Promi
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
-      const match = /serving GraphQL and GraphiQL at (\S+)/.exec(output);
-      if (match?.[1]) {
+      const url = started(output);
+      if (url !== undefined) {
         clearInterval(timer);
-        resolve(match[1].replace("localhost", "127.0.0.1"));
+        resolve(url);
       }
     }, 25);
     void exited.then((code) => {
       clearInterval(timer);
-      reject(new Error(`The gateway exited (${code}) before serving:\n${output}`));
+      reject(new Error(`${entry} exited (${code}) before it was running:\n${output}`));
     });
   });
   return { process: child, url, output: () => output, exited };

@@ -21,7 +21,7 @@ export async function serve(config: Config): Promise<void> {
     processMetrics: true,
     jobs: { worker: config.worker, concurrency: config.workerConcurrency },
   });
-  stopOnSignals(app, log);
+  stopOnSignals(app, log, { drainTimeoutMs: config.drainTimeoutMs });
   let url: string;
   try {
     ({ url } = await app.start());

@@ -28,7 +28,7 @@ export async function runWorker(config: Config): Promise<void> {
     http: false,
     jobs: { worker: true, concurrency: config.workerConcurrency },
   });
-  stopOnSignals(app, log);
+  stopOnSignals(app, log, { drainTimeoutMs: config.drainTimeoutMs });
   await app.start();
   console.log("KCK worker started");
 }
