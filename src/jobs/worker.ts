@@ -1,6 +1,7 @@
 import { Logger as GraphileLogger, run, runMigrations } from "graphile-worker";
 import { createDb } from "../db/db.ts";
 import { exclusively } from "../db/exclusively.ts";
+import { createWorkerPool, type WorkerPool } from "../db/worker-pool.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -129,6 +130,7 @@ export async function startJobs(
   };
 
   let runner: SupervisedRunner | undefined;
+  let workerPool: WorkerPool | undefined;
   let liveness: Liveness | undefined;
   let reaper: NodeJS.Timeout | undefined;
   let reaping: Promise<unknown> = Promise.resolve();
@@ -140,6 +142,7 @@ export async function startJobs(
   const halt = async (): Promise<void> => {
     clearInterval(reaper);
     await runner?.stop();
+    await workerPool?.close();
     await reaping;
     await liveness?.close();
     await reads.stop();
@@ -150,6 +153,12 @@ export async function startJobs(
     const current = new Liveness(engine.db.url, log);
     liveness = current;
     const concurrency = options.concurrency ?? 4;
+    const pool = createWorkerPool({
+      url: engine.db.url,
+      max: concurrency + 2,
+      onError: (error) => log.warn({ err: messageOf(error) }, "an idle worker connection failed"),
+    });
+    workerPool = pool;
     try {
       runner = await superviseRunner({
         log,
@@ -157,9 +166,8 @@ export async function startJobs(
         onExit: () => current.close(),
         start: () =>
           run({
-            connectionString: engine.db.url,
+            pgPool: pool.pool,
             concurrency,
-            maxPoolSize: concurrency + 2,
             pollInterval: options.pollInterval ?? 500,
             noHandleSignals: true,
             taskList: createTasks(engine, log),
