@@ -32,6 +32,7 @@ import {
   readProducts,
   touchProduct,
   tryLock,
+  tryLockThenRead,
   unlock,
   writeComputed,
   writeFailure,
@@ -89,6 +90,8 @@ export class Engine {
   private readonly hooks: EngineHooks;
   private readonly flights = new Map<string, Flight>();
   private readonly waiters = new KeyWaiters();
+  /** Keys whose compute here has finished but whose lock is still being let go. */
+  private readonly unlocking = new Map<string, Promise<void>>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
   private readonly reconnectHandlers = new Set<() => void>();
@@ -391,40 +394,69 @@ export class Engine {
     chain: Chain | undefined,
     flight: Flight,
   ): Promise<StoredProduct> {
+    // A compute of this key that just finished here may still be letting go of its lock.
+    await this.unlocking.get(target.key);
     const session = chain ? chain.session.retain() : new SharedSession(await this.db.session());
     let broken: Error | undefined;
+    let unlocked: Promise<Error | undefined> | undefined;
     try {
-      const done = await this.lockOrResult(session, target.key, mode);
-      if (done) return done;
+      const lock = await this.lockOrResult(session, target.key, mode).catch((error: unknown) => {
+        // Whether the lock was taken is unknown: the connection goes, and any lock with it.
+        broken = asError(error);
+        throw error;
+      });
+      if (!lock.locked) return lock.product;
       try {
-        if (mode !== "force") {
-          const current = await readProduct(session.q, target.key);
-          if (satisfies(current, mode)) return current;
-        }
+        if (satisfies(lock.product, mode)) return lock.product;
         flight.started = true;
         return await this.compute(target, session, chain?.stack ?? []);
       } finally {
-        await unlock(session.q, target.key).catch((error: Error) => {
-          broken = error;
-        });
+        unlocked = unlock(session.q, target.key).then(
+          () => undefined,
+          (error: Error) => error,
+        );
       }
     } finally {
-      session.release(broken);
+      if (unlocked === undefined) session.release(broken);
+      else this.letGo(target.key, session, unlocked);
     }
   }
 
   /**
-   * Takes the key's lock, or returns the product another process stored while we waited for
-   * it. Waiters wake on the key's change event, with a short poll as the fallback.
+   * Releases a compute's session once its lock is gone, without holding up the compute's
+   * callers: the value is committed before the lock goes, so nobody reading it needs to wait
+   * for the unlock's round trip.
+   */
+  private letGo(key: string, session: SharedSession, unlocked: Promise<Error | undefined>): void {
+    const done = unlocked.then((error) => {
+      session.release(error);
+      if (this.unlocking.get(key) === done) this.unlocking.delete(key);
+    });
+    this.unlocking.set(key, done);
+    this.track(done);
+  }
+
+  /**
+   * Takes the key's lock (and reads its row in the same round trip, unless forced), or returns
+   * the product another process stored while we waited for it. Waiters wake on the key's
+   * change event, with a short poll as the fallback.
    */
   private async lockOrResult(
     session: SharedSession,
     key: string,
     mode: Mode,
-  ): Promise<StoredProduct | undefined> {
+  ): Promise<
+    { locked: true; product: StoredProduct | undefined } | { locked: false; product: StoredProduct }
+  > {
     const deadline = Date.now() + this.lockWaitMs;
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-      if (await tryLock(session.q, key)) return undefined;
+      // A forced compute reads nothing first; any other re-reads under the lock, since another
+      // process may have stored the value between our read and the lock.
+      const lock =
+        mode === "force"
+          ? { locked: await tryLock(session.q, key), product: undefined }
+          : await tryLockThenRead(session.q, key);
+      if (lock.locked) return { locked: true, product: lock.product };
       if (Date.now() > deadline) {
         throw new KckError(
           "TIMEOUT",
@@ -434,7 +466,7 @@ export class Engine {
       await this.waiters.next(key, delay);
       if (mode !== "force") {
         const current = await readProduct(session.q, key);
-        if (satisfies(current, mode)) return current;
+        if (satisfies(current, mode)) return { locked: false, product: current };
       }
     }
   }

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Db, Session } from "../src/db/db.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { Engine } from "../src/engine/engine.ts";
+import { tryLock, tryLockThenRead, unlock } from "../src/engine/store.ts";
+import { calls, fixturePrimers } from "./fixtures/counting.ts";
+import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
+
+let database: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = testDb(database.url);
+  await migrate(db);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await database?.drop();
+});
+
+const store = (key: string, q: { query: Db["query"] } = db) =>
+  q.query(
+    `insert into kck.products (key, primer, params, value, hash, version, computed_at)
+     values ($1, 'square', '{}', '{"n":1}', 'h', 1, now())`,
+    [key],
+  );
+
+/** Resolves once `session` waits for a lock (seen in pg_stat_activity by its backend pid). */
+async function waitingForLock(pid: number): Promise<void> {
+  for (;;) {
+    const { rows } = await db.query<{ waiting: boolean }>(
+      "select wait_event_type = 'Lock' as waiting from pg_stat_activity where pid = $1",
+      [pid],
+    );
+    if (rows[0]?.waiting) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function backendPid(session: Session): Promise<number> {
+  const { rows } = await session.query<{ pid: number }>("select pg_backend_pid() as pid");
+  return (rows[0] as { pid: number }).pid;
+}
+
+it("takes the compute lock and reads the row in one round trip, or neither", async () => {
+  const holder = await db.session();
+  const other = await db.session();
+  try {
+    expect(await tryLock(holder, "square/1")).toBe(true);
+    expect(await tryLockThenRead(other, "square/1")).toEqual({ locked: false, product: undefined });
+    await store("square/1", holder);
+    await unlock(holder, "square/1");
+    const taken = await tryLockThenRead(other, "square/1");
+    expect(taken.locked).toBe(true);
+    expect(taken.product).toMatchObject({ key: "square/1", value: { n: 1 }, version: 1 });
+    // The lock is the compute lock: nobody else gets it until it is let go.
+    expect(await tryLock(holder, "square/1")).toBe(false);
+    await unlock(other, "square/1");
+    expect(await tryLockThenRead(holder, "square/2")).toEqual({ locked: true, product: undefined });
+    await unlock(holder, "square/2");
+  } finally {
+    holder.release();
+    other.release();
+  }
+});
+
+it("reads under the lock what the previous holder committed after the statement began", async () => {
+  // The statement begins (and takes its snapshot) while another session holds the key's lock,
+  // waits for it, and only then reaches the lock-and-read; the previous holder stores the value
+  // and lets go in between. A read in the statement itself would not see the value.
+  const holder = await db.session();
+  const reader = await db.session();
+  try {
+    for (const [key, read] of [
+      ["square/3", "(select count(*)::int from kck.products where key = $1) as seen"],
+      [
+        "square/4",
+        "(select count(*)::int from kck.lock_and_read($1) l where (l.product).key = $1) as seen",
+      ],
+    ] as const) {
+      expect(await tryLock(holder, key)).toBe(true);
+      const pid = await backendPid(reader);
+      const answer = reader.query<{ seen: number }>(
+        `with waited as materialized (
+           select pg_advisory_lock(hashtextextended($1, 0)), pg_advisory_unlock(hashtextextended($1, 0)))
+         select ${read} from waited`,
+        [key],
+      );
+      await waitingForLock(pid);
+      await store(key, holder);
+      await unlock(holder, key);
+      const { rows } = await answer;
+      expect({ key, seen: rows[0]?.seen }).toEqual({ key, seen: key === "square/3" ? 0 : 1 });
+      await reader.query("select pg_advisory_unlock_all()");
+    }
+  } finally {
+    holder.release();
+    reader.release();
+  }
+});
+
+it("lets go of a compute's lock after its callers have the value, and a compute right after waits for it", async () => {
+  const engine = await Engine.start({ db, primers: fixturePrimers });
+  try {
+    calls.clear();
+    // Each compute starts the moment the one before resolved, while its unlock may be under way.
+    expect(await engine.get("square/5")).toEqual({ n: 5, square: 25 });
+    expect((await engine.refresh("square/5")).computeCount).toBe(2);
+    expect((await engine.refresh("square/5")).computeCount).toBe(3);
+    expect(calls.get("square/5")).toBe(3);
+    // Stopping waits for the last unlock: the lock is free afterwards.
+    await engine.stop();
+    const session = await db.session();
+    try {
+      expect(await tryLock(session, "square/5")).toBe(true);
+      await unlock(session, "square/5");
+    } finally {
+      session.release();
+    }
+  } finally {
+    await engine.stop();
+  }
+});
