@@ -1,4 +1,6 @@
 import { connect, type Socket } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 /** One request of a burst. */
 export interface BurstRequest {
@@ -21,12 +23,26 @@ export interface BurstAnswer {
 
 type TimedSocket = Socket & { sentAt?: number };
 
+/** A complete answer as it arrived, and when its last byte did. */
+interface Arrived {
+  bytes: Buffer;
+  at: number;
+}
+
+// The load generator's own garbage collection must not land inside the measurement: with a
+// thousand connections alive, each young-generation collection copies all of their state, and
+// a pause while answers arrive would be counted as the servers' latency. So the heap is
+// collected right before a burst is written (gc is exposed from inside, as the bench runs
+// under tsx).
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
 /**
  * Sends many requests at the same moment, each on its own connection, and times each answer.
  * All connections are open (and, with an opener, in use by the server) before the first request
  * is written, so the times hold waiting and serving, not TCP handshakes. A minimal HTTP/1.1
  * client (Content-Length or chunked answers) keeps the load generator's own cost per answer
- * small, as autocannon's does.
+ * small: it notes the time and keeps the bytes as they arrive, and parses them once all are in.
  */
 export async function burst(
   requests: readonly BurstRequest[],
@@ -57,11 +73,16 @@ export async function burst(
     const payloads = requests.map((request) => payload(request, request.body));
     await ready();
     const pending = sockets.map((socket) => readAnswer(socket));
+    collectGarbage();
     sockets.forEach((socket, n) => {
       socket.sentAt = performance.now();
       socket.write(payloads[n] as Buffer);
     });
-    return await Promise.all(pending);
+    const arrived = await Promise.all(pending);
+    return arrived.map(({ bytes, at }, n) => ({
+      ...(parse(bytes) as { status: number; body: string }),
+      ms: at - ((sockets[n] as TimedSocket).sentAt ?? 0),
+    }));
   } finally {
     for (const socket of sockets) socket.destroy();
   }
@@ -75,24 +96,38 @@ function payload(request: BurstRequest, body: string): Buffer {
   return Buffer.from(head + body);
 }
 
-/** The next answer on a socket; its listeners go once the answer is complete. */
-function readAnswer(socket: TimedSocket): Promise<BurstAnswer> {
+/**
+ * The next answer on a socket, as bytes, with the time its last byte was read; its listeners
+ * go once the answer is complete. The time is taken before anything else is done with a chunk.
+ */
+function readAnswer(socket: TimedSocket): Promise<Arrived> {
   return new Promise((resolve, reject) => {
-    let buffer: Buffer = Buffer.alloc(0);
+    let bytes: Buffer = Buffer.alloc(0);
+    // The answer's whole length once its head is in and says so (Content-Length).
+    let total = -1;
     const closed = () => reject(new Error("The connection closed before the answer was complete."));
     const onData = (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      const parsed = parse(buffer);
-      if (parsed === undefined) return;
+      const at = performance.now();
+      bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
+      if (total < 0) total = lengthOf(bytes);
+      if (total >= 0 ? bytes.length < total : parse(bytes) === undefined) return;
       socket.off("data", onData);
       socket.off("error", reject);
       socket.off("close", closed);
-      resolve({ ...parsed, ms: performance.now() - (socket.sentAt ?? 0) });
+      resolve({ bytes, at });
     };
     socket.on("data", onData);
     socket.once("error", reject);
     socket.once("close", closed);
   });
+}
+
+/** The whole length of an answer with a Content-Length once its head is in; else -1. */
+function lengthOf(buffer: Buffer): number {
+  const end = buffer.indexOf("\r\n\r\n");
+  if (end < 0) return -1;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(buffer.subarray(0, end).toString("latin1"));
+  return length ? end + 4 + Number(length[1]) : -1;
 }
 
 /** The status and body once the whole answer is in `buffer`, else undefined. */
