@@ -13,6 +13,21 @@ export interface BurstRequest {
   opener?: string;
 }
 
+/** What runs around the measured part of a burst. */
+export interface BurstHooks {
+  /** Runs once the connections are ready, right before the burst is written. */
+  ready?: () => Promise<void>;
+  /** Runs once every answer is in, before the connections are closed (whose teardown costs). */
+  settled?: () => Promise<void>;
+}
+
+/** Every answer of a burst, and when it began. */
+export interface BurstResult {
+  answers: BurstAnswer[];
+  /** When the first request was written, in ms since the epoch (the database's clock, too). */
+  startedAt: number;
+}
+
 /** One answer of a burst. */
 export interface BurstAnswer {
   status: number;
@@ -46,9 +61,8 @@ const collectGarbage = runInNewContext("gc") as () => void;
  */
 export async function burst(
   requests: readonly BurstRequest[],
-  /** Runs once the connections are ready, right before the burst is written. */
-  ready: () => Promise<void> = async () => {},
-): Promise<BurstAnswer[]> {
+  hooks: BurstHooks = {},
+): Promise<BurstResult> {
   const sockets = await Promise.all(
     requests.map(
       (request) =>
@@ -71,18 +85,21 @@ export async function burst(
       }),
     );
     const payloads = requests.map((request) => payload(request, request.body));
-    await ready();
+    await hooks.ready?.();
     const pending = sockets.map((socket) => readAnswer(socket));
     collectGarbage();
+    const startedAt = Date.now();
     sockets.forEach((socket, n) => {
       socket.sentAt = performance.now();
       socket.write(payloads[n] as Buffer);
     });
     const arrived = await Promise.all(pending);
-    return arrived.map(({ bytes, at }, n) => ({
+    await hooks.settled?.();
+    const answers = arrived.map(({ bytes, at }, n) => ({
       ...(parse(bytes) as { status: number; body: string }),
       ms: at - ((sockets[n] as TimedSocket).sentAt ?? 0),
     }));
+    return { answers, startedAt };
   } finally {
     for (const socket of sockets) socket.destroy();
   }
