@@ -36,7 +36,21 @@ export interface BurstAnswer {
   ms: number;
 }
 
-type TimedSocket = Socket & { sentAt?: number };
+/**
+ * One connection of a burst. Its reads go straight to `reader` (net's `onread`, one shared
+ * buffer, no stream events): the load generator's cost per answer is what delays the times it
+ * notes for the answers read after it.
+ */
+interface Connection {
+  readonly socket: Socket;
+  /** When the measured request was written (performance.now()). */
+  sentAt: number;
+  /** Takes the bytes of each read and when it happened; none between answers. */
+  reader: ((bytes: Buffer, at: number) => void) | undefined;
+}
+
+// Every connection reads into this buffer; a reader copies what it keeps before the next read.
+const READ_BUFFER = Buffer.alloc(64 * 1024);
 
 /** A complete answer as it arrived, and when its last byte did. */
 interface Arrived {
@@ -57,52 +71,69 @@ const collectGarbage = runInNewContext("gc") as () => void;
  * All connections are open (and, with an opener, in use by the server) before the first request
  * is written, so the times hold waiting and serving, not TCP handshakes. A minimal HTTP/1.1
  * client (Content-Length or chunked answers) keeps the load generator's own cost per answer
- * small: it notes the time and keeps the bytes as they arrive, and parses them once all are in.
+ * small: it reads without stream events, notes the time and keeps the bytes as they arrive,
+ * and parses them once all are in.
  */
 export async function burst(
   requests: readonly BurstRequest[],
   hooks: BurstHooks = {},
 ): Promise<BurstResult> {
-  const sockets = await Promise.all(
-    requests.map(
-      (request) =>
-        new Promise<TimedSocket>((resolve, reject) => {
-          const url = new URL(request.url);
-          const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
-          socket.setNoDelay(true);
-          socket.once("error", reject);
-        }),
-    ),
-  );
+  const connections = await Promise.all(requests.map((request) => open(request.url)));
   try {
     await Promise.all(
       requests.map((request, n) => {
         if (request.opener === undefined) return undefined;
-        const socket = sockets[n] as TimedSocket;
-        const answer = readAnswer(socket);
-        socket.write(payload(request, request.opener));
+        const connection = connections[n] as Connection;
+        const answer = readAnswer(connection);
+        connection.socket.write(payload(request, request.opener));
         return answer;
       }),
     );
     const payloads = requests.map((request) => payload(request, request.body));
     await hooks.ready?.();
-    const pending = sockets.map((socket) => readAnswer(socket));
+    const pending = connections.map((connection) => readAnswer(connection));
     collectGarbage();
     const startedAt = Date.now();
-    sockets.forEach((socket, n) => {
-      socket.sentAt = performance.now();
-      socket.write(payloads[n] as Buffer);
+    connections.forEach((connection, n) => {
+      connection.sentAt = performance.now();
+      connection.socket.write(payloads[n] as Buffer);
     });
     const arrived = await Promise.all(pending);
     await hooks.settled?.();
     const answers = arrived.map(({ bytes, at }, n) => ({
       ...(parse(bytes) as { status: number; body: string }),
-      ms: at - ((sockets[n] as TimedSocket).sentAt ?? 0),
+      ms: at - (connections[n] as Connection).sentAt,
     }));
     return { answers, startedAt };
   } finally {
-    for (const socket of sockets) socket.destroy();
+    for (const connection of connections) connection.socket.destroy();
   }
+}
+
+/** Opens a connection whose reads go to its current reader. */
+function open(address: string): Promise<Connection> {
+  const url = new URL(address);
+  return new Promise((resolve, reject) => {
+    const socket = connect(
+      {
+        port: Number(url.port),
+        host: url.hostname,
+        noDelay: true,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (size, buffer) => {
+            // The time first, before the bytes are copied out.
+            const at = performance.now();
+            connection.reader?.(Buffer.from(buffer.subarray(0, size)), at);
+            return true;
+          },
+        },
+      },
+      () => resolve(connection),
+    );
+    const connection: Connection = { socket, sentAt: 0, reader: undefined };
+    socket.once("error", reject);
+  });
 }
 
 function payload(request: BurstRequest, body: string): Buffer {
@@ -113,27 +144,23 @@ function payload(request: BurstRequest, body: string): Buffer {
   return Buffer.from(head + body);
 }
 
-/**
- * The next answer on a socket, as bytes, with the time its last byte was read; its listeners
- * go once the answer is complete. The time is taken before anything else is done with a chunk.
- */
-function readAnswer(socket: TimedSocket): Promise<Arrived> {
+/** The next answer on a connection, as bytes, with the time its last byte was read. */
+function readAnswer(connection: Connection): Promise<Arrived> {
+  const { socket } = connection;
   return new Promise((resolve, reject) => {
     let bytes: Buffer = Buffer.alloc(0);
     // The answer's whole length once its head is in and says so (Content-Length).
     let total = -1;
     const closed = () => reject(new Error("The connection closed before the answer was complete."));
-    const onData = (chunk: Buffer) => {
-      const at = performance.now();
+    connection.reader = (chunk, at) => {
       bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
       if (total < 0) total = lengthOf(bytes);
       if (total >= 0 ? bytes.length < total : parse(bytes) === undefined) return;
-      socket.off("data", onData);
+      connection.reader = undefined;
       socket.off("error", reject);
       socket.off("close", closed);
       resolve({ bytes, at });
     };
-    socket.on("data", onData);
     socket.once("error", reject);
     socket.once("close", closed);
   });
