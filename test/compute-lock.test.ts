@@ -2,8 +2,11 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Db, Session } from "../src/db/db.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { Engine } from "../src/engine/engine.ts";
-import { tryLock, tryLockThenRead, unlock } from "../src/engine/store.ts";
-import { calls, fixturePrimers } from "./fixtures/counting.ts";
+import { SharedSession } from "../src/engine/flight.ts";
+import { PreLocks } from "../src/engine/pre-locks.ts";
+import { readOrLock, tryLock, tryLockThenRead, unlock } from "../src/engine/store.ts";
+import { definePrimer, param } from "../src/index.ts";
+import { calls, control, fixturePrimers } from "./fixtures/counting.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 
 let database: TestDatabase;
@@ -118,6 +121,133 @@ it("lets go of a compute's lock after its callers have the value, and a compute 
       await unlock(session, "square/5");
     } finally {
       session.release();
+    }
+  } finally {
+    await engine.stop();
+  }
+});
+
+it("reads a row and takes the compute lock only when there is nothing to serve", async () => {
+  const q = await db.session();
+  const other = await db.session();
+  try {
+    await store("square/20");
+    expect(await readOrLock(q, "square/20")).toMatchObject({
+      locked: false,
+      product: { key: "square/20", version: 1 },
+    });
+    // Missing: locked, nothing read.
+    expect(await readOrLock(q, "square/21")).toEqual({ locked: true, product: undefined });
+    // Someone else computing it: not locked, and what there is (nothing) is returned.
+    expect(await readOrLock(other, "square/21")).toEqual({ locked: false, product: undefined });
+    await unlock(q, "square/21");
+    // Expired: locked, and the row read under the lock.
+    await store("square/22");
+    await db.query(
+      "update kck.products set fresh_until = now(), stale_until = now() where key = $1",
+      ["square/22"],
+    );
+    expect(await readOrLock(q, "square/22")).toMatchObject({
+      locked: true,
+      product: { key: "square/22", version: 1 },
+    });
+    await unlock(q, "square/22");
+  } finally {
+    q.release();
+    other.release();
+  }
+});
+
+it("starts a missing product's compute after one statement, the read that took its lock", async () => {
+  let before = 0;
+  let atCompute = -1;
+  const counted = definePrimer({
+    name: "counted",
+    params: { n: param.int() },
+    type: "Int",
+    compute: ({ n }) => {
+      atCompute = db.stats.statements - before;
+      return n;
+    },
+  });
+  const engine = await Engine.start({ db, primers: [counted] });
+  try {
+    before = db.stats.statements;
+    expect(await engine.get("counted/1")).toBe(1);
+    expect(atCompute).toBe(1);
+  } finally {
+    await engine.stop();
+  }
+});
+
+it("computes once when reads that take the lock race flights waiting for it, on two engines", async () => {
+  const engines = await Promise.all(
+    [1, 2].map(() => Engine.start({ db, primers: fixturePrimers })),
+  );
+  try {
+    calls.clear();
+    control.delayMs = 50;
+    const values = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (engines[i % 2] as Engine).get("square/30")),
+    );
+    expect(values).toEqual(Array(40).fill({ n: 30, square: 900 }));
+    expect(calls.get("square/30")).toBe(1);
+  } finally {
+    control.delayMs = 0;
+    await Promise.all(engines.map((engine) => engine.stop()));
+  }
+});
+
+it("hands a lock a read took to the flight of its key, or lets it go", async () => {
+  const lets: Promise<unknown>[] = [];
+  const locks = new PreLocks((key, session) =>
+    lets.push(unlock(session.q, key).finally(() => session.release())),
+  );
+  const owner = {};
+  const taken = async (key: string) => {
+    const session = new SharedSession(await db.session());
+    expect(await tryLock(session.q, key)).toBe(true);
+    locks.hold(key, { session, product: undefined, owner });
+    return session;
+  };
+  const free = async (key: string) => {
+    await Promise.all(lets);
+    const probe = await db.session();
+    try {
+      const got = await tryLock(probe, key);
+      if (got) await unlock(probe, key);
+      return got;
+    } finally {
+      probe.release();
+    }
+  };
+  const flight = await taken("square/40");
+  expect(locks.take("square/40")?.session).toBe(flight);
+  expect(locks.take("square/40")).toBeUndefined();
+  await unlock(flight.q, "square/40");
+  flight.release();
+
+  await taken("square/41");
+  locks.drop("square/41", {});
+  expect(await free("square/41")).toBe(false);
+  locks.drop("square/41", owner);
+  expect(await free("square/41")).toBe(true);
+
+  await taken("square/42");
+  locks.release("square/42");
+  expect(await free("square/42")).toBe(true);
+});
+
+it("computes once when a read that may take the lock and a refresh of a missing key start together", async () => {
+  const engine = await Engine.start({ db, primers: fixturePrimers });
+  try {
+    calls.clear();
+    for (let n = 50; n < 60; n++) {
+      const key = `square/${n}`;
+      const [read, refreshed] = await Promise.all([engine.get(key), engine.refresh(key)]);
+      expect(read).toEqual({ n, square: n * n });
+      expect(refreshed.value).toEqual({ n, square: n * n });
+      expect(calls.get(key)).toBe(1);
     }
   } finally {
     await engine.stop();

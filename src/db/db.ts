@@ -33,6 +33,11 @@ export interface Db extends Queryable {
    * that long-held compute sessions can never starve the short queries they wait on.
    */
   session(): Promise<Session>;
+  /**
+   * A session when the session pool has an idle connection now, else undefined: for work that
+   * may use one but must neither wait for one nor open a new one.
+   */
+  idleSession(): Promise<Session> | undefined;
   /** How many statements this Db has sent, for tests and metrics. */
   readonly stats: { statements: number };
   /** The connection string, for components that need a connection of their own. */
@@ -95,6 +100,12 @@ export function createDb(options: DbOptions): Db {
     },
   });
   const direct = counted(pool);
+  let claimed = 0;
+  const session = async (): Promise<Session> => {
+    const client = await sessions.connect();
+    const q = counted(client);
+    return { query: q.query, release: (error?: Error) => client.release(error) };
+  };
 
   return {
     url: options.url,
@@ -118,10 +129,15 @@ export function createDb(options: DbOptions): Db {
         throw error;
       }
     },
-    async session() {
-      const client = await sessions.connect();
-      const q = counted(client);
-      return { query: q.query, release: (error?: Error) => client.release(error) };
+    session,
+    idleSession() {
+      // Claims made in the same tick all see the same idle count: past it, the pool would
+      // open new connections (or wait for one), which an idle session must never do.
+      if (sessions.idleCount <= claimed) return undefined;
+      claimed++;
+      return session().finally(() => {
+        claimed--;
+      });
     },
     async close() {
       if (pool.ending) return;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
 import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
-import type { Db } from "../db/db.ts";
+import type { Db, Session } from "../db/db.ts";
 import { createListener, type Listener } from "../db/listener.ts";
 import { migrate } from "../db/migrate.ts";
 import { KckError, messageOf } from "../errors.ts";
@@ -22,12 +22,14 @@ import {
 } from "./flight.ts";
 import { KeyWaiters } from "./key-waiters.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
+import { PreLocks } from "./pre-locks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
   type ChangeEvent,
   EVENTS_CHANNEL,
   expireProduct,
   readEdges,
+  readOrLock,
   readProduct,
   readProducts,
   touchProduct,
@@ -92,6 +94,15 @@ export class Engine {
   private readonly waiters = new KeyWaiters();
   /** Keys whose compute here has finished but whose lock is still being let go. */
   private readonly unlocking = new Map<string, Promise<void>>();
+  /** Single-key reads that may take the compute lock, in flight, by key (see readMissing). */
+  private readonly reads = new Map<
+    string,
+    { generation: number; read: Promise<Map<string, StoredProduct>> }
+  >();
+  /** Compute locks that reads of missing keys took, waiting for their flights. */
+  private readonly preLocks = new PreLocks((key, session) =>
+    this.letGo(key, session, unlockOf(session, key)),
+  );
   private readonly background = new Set<Promise<unknown>>();
   private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
   private readonly reconnectHandlers = new Set<() => void>();
@@ -205,22 +216,79 @@ export class Engine {
    */
   async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
     const keys = targets.map((target) => target.key);
+    const owner = {};
     // A compute reads its dependencies from the database, never from the memory layer: a
     // dependent refreshed here may run before this instance hears its dependency's event.
     const stored =
       this.memory && chain === undefined
-        ? await this.memory.read(keys, (missing) => readProducts(this.db, missing))
+        ? await this.memory.read(keys, (missing) => this.readMissing(missing, owner))
         : await readProducts(this.db, keys);
-    this.onRead?.(targets);
-    return Promise.all(
-      targets.map(async (target) => {
-        try {
-          return await this.serve(target, stored.get(target.key), chain);
-        } catch (error) {
-          return asError(error);
-        }
-      }),
-    );
+    try {
+      this.onRead?.(targets);
+      return await Promise.all(
+        targets.map(async (target) => {
+          try {
+            return await this.serve(target, stored.get(target.key), chain);
+          } catch (error) {
+            return asError(error);
+          } finally {
+            // A flight took the lock the read took, if it needed one; otherwise it goes now.
+            this.preLocks.drop(target.key, owner);
+          }
+        }),
+      );
+    } finally {
+      for (const key of keys) this.preLocks.drop(key, owner);
+    }
+  }
+
+  /**
+   * Reads what the memory layer misses. One key (a miss storm's first request, say) is read on
+   * an idle compute session with `kck.read_or_lock`, which also takes the key's compute lock
+   * when there is nothing to serve, so that its compute starts one round trip sooner; the
+   * session goes back at once when the lock was not taken. Loads of the key that begin while
+   * that read is under way, with no change since it began, share it (so none of them races it
+   * for the lock). Anything else is one plain read.
+   */
+  private readMissing(
+    missing: readonly string[],
+    owner: object,
+  ): Promise<Map<string, StoredProduct>> {
+    const key = missing.length === 1 ? missing[0] : undefined;
+    if (key === undefined) return readProducts(this.db, missing);
+    const generation = this.memory?.generation ?? 0;
+    const shared = this.reads.get(key);
+    if (shared?.generation === generation) return shared.read;
+    // A flight of the key here is already after its lock: this read must not take it first.
+    const idle = this.flights.has(key) ? undefined : this.db.idleSession();
+    if (idle === undefined) return readProducts(this.db, missing);
+    const entry = { generation, read: this.readOrLock(idle, key, owner) };
+    this.reads.set(key, entry);
+    void entry.read
+      .finally(() => {
+        if (this.reads.get(key) === entry) this.reads.delete(key);
+      })
+      .catch(() => {});
+    return entry.read;
+  }
+
+  private async readOrLock(
+    idle: Promise<Session>,
+    key: string,
+    owner: object,
+  ): Promise<Map<string, StoredProduct>> {
+    const session = new SharedSession(await idle);
+    let read: Awaited<ReturnType<typeof readOrLock>>;
+    try {
+      read = await readOrLock(session.q, key);
+    } catch (error) {
+      // Whether the lock was taken is unknown: the connection goes, and any lock with it.
+      session.release(asError(error));
+      throw error;
+    }
+    if (read.locked) this.preLocks.hold(key, { session, product: read.product, owner });
+    else session.release();
+    return new Map(read.product ? [[key, read.product]] : []);
   }
 
   /** A product's stored state, without computing it; undefined when never stored. */
@@ -372,6 +440,8 @@ export class Engine {
       return Promise.reject(cycleError([...chain.stack, target.key]));
     const current = this.flights.get(target.key);
     if (current) {
+      // A lock a read took meanwhile is of use only to this flight, which is waiting for it.
+      this.preLocks.release(target.key);
       if (mode !== "force" || !current.started) return current.promise;
       // A refresh asked for after the running compute read its data must see newer data.
       current.followUp ??= current.promise.then(
@@ -394,27 +464,29 @@ export class Engine {
     chain: Chain | undefined,
     flight: Flight,
   ): Promise<StoredProduct> {
+    // Taken before anything is awaited, so that the read that took it sees it taken.
+    const pre = this.preLocks.take(target.key);
     // A compute of this key that just finished here may still be letting go of its lock.
-    await this.unlocking.get(target.key);
-    const session = chain ? chain.session.retain() : new SharedSession(await this.db.session());
+    if (pre === undefined) await this.unlocking.get(target.key);
+    const session =
+      pre?.session ?? (chain ? chain.session.retain() : new SharedSession(await this.db.session()));
     let broken: Error | undefined;
     let unlocked: Promise<Error | undefined> | undefined;
     try {
-      const lock = await this.lockOrResult(session, target.key, mode).catch((error: unknown) => {
-        // Whether the lock was taken is unknown: the connection goes, and any lock with it.
-        broken = asError(error);
-        throw error;
-      });
+      const lock = pre
+        ? { locked: true as const, product: pre.product }
+        : await this.lockOrResult(session, target.key, mode).catch((error: unknown) => {
+            // Whether the lock was taken is unknown: the connection goes, and any lock with it.
+            broken = asError(error);
+            throw error;
+          });
       if (!lock.locked) return lock.product;
       try {
         if (satisfies(lock.product, mode)) return lock.product;
         flight.started = true;
         return await this.compute(target, session, chain?.stack ?? []);
       } finally {
-        unlocked = unlock(session.q, target.key).then(
-          () => undefined,
-          (error: Error) => error,
-        );
+        unlocked = unlockOf(session, target.key);
       }
     } finally {
       if (unlocked === undefined) session.release(broken);
@@ -578,4 +650,12 @@ export class Engine {
   private logFailure(key: string, error: unknown): void {
     this.log.warn({ key, err: error }, "background compute failed");
   }
+}
+
+/** Unlocks a key's compute lock on a session: the error, if it failed. */
+function unlockOf(session: SharedSession, key: string): Promise<Error | undefined> {
+  return unlock(session.q, key).then(
+    () => undefined,
+    (error: Error) => error,
+  );
 }

@@ -199,6 +199,26 @@ export async function tryLockThenRead(
   return { locked, product: product.key === null ? undefined : product };
 }
 
+/**
+ * Reads a key's row, and when it holds nothing to serve (missing, failed only, or expired by
+ * the database's clock) also tries the key's compute lock and, if taken, reads the row again
+ * after it, as {@link tryLockThenRead} does: one round trip for a read and, on a miss, the
+ * start of its compute. `product` is the row read last.
+ */
+export async function readOrLock(
+  q: Queryable,
+  key: string,
+): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
+  const { rows } = await q.query<StoredProduct & { locked: boolean }>(
+    `select l.locked, ${COLUMNS} from kck.read_or_lock($1) as l
+     cross join lateral (select (l.product).*) as p`,
+    [key],
+    "kck_read_or_lock",
+  );
+  const { locked, ...product } = rows[0] as StoredProduct & { locked: boolean };
+  return { locked, product: product.key === null ? undefined : product };
+}
+
 /** Releases a lock taken by {@link tryLock} on the same session. */
 export async function unlock(q: Queryable, key: string): Promise<void> {
   await q.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key], "kck_unlock");
