@@ -200,9 +200,14 @@ it("computes once when reads that take the lock race flights waiting for it, on 
 
 it("hands a lock a read took to the flight of its key, or lets it go", async () => {
   const lets: Promise<unknown>[] = [];
-  const locks = new PreLocks((key, session) =>
-    lets.push(unlock(session.q, key).finally(() => session.release())),
-  );
+  const locks = new PreLocks({
+    db,
+    letGo: (key, session) => {
+      lets.push(unlock(session.q, key).finally(() => session.release()));
+    },
+    flying: () => false,
+    generation: () => 0,
+  });
   const owner = {};
   const taken = async (key: string) => {
     const session = new SharedSession(await db.session());

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
 import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
-import type { Db, Session } from "../db/db.ts";
+import type { Db } from "../db/db.ts";
 import { createListener, type Listener } from "../db/listener.ts";
 import { migrate } from "../db/migrate.ts";
 import { KckError, messageOf } from "../errors.ts";
@@ -29,7 +29,6 @@ import {
   EVENTS_CHANNEL,
   expireProduct,
   readEdges,
-  readOrLock,
   readProduct,
   readProducts,
   touchProduct,
@@ -94,15 +93,8 @@ export class Engine {
   private readonly waiters = new KeyWaiters();
   /** Keys whose compute here has finished but whose lock is still being let go. */
   private readonly unlocking = new Map<string, Promise<void>>();
-  /** Single-key reads that may take the compute lock, in flight, by key (see readMissing). */
-  private readonly reads = new Map<
-    string,
-    { generation: number; read: Promise<Map<string, StoredProduct>> }
-  >();
-  /** Compute locks that reads of missing keys took, waiting for their flights. */
-  private readonly preLocks = new PreLocks((key, session) =>
-    this.letGo(key, session, unlockOf(session, key)),
-  );
+  /** Reads of what the memory layer misses, and the compute locks they take for flights. */
+  private readonly preLocks: PreLocks;
   private readonly background = new Set<Promise<unknown>>();
   private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
   private readonly reconnectHandlers = new Set<() => void>();
@@ -132,6 +124,12 @@ export class Engine {
     this.augments = new Augmenter(this, { log: this.log });
     const memory = options.memory === false ? undefined : new MemoryLayer(options.memory);
     this.memory = memory;
+    this.preLocks = new PreLocks({
+      db: this.db,
+      letGo: (key, session) => this.letGo(key, session, unlockOf(session, key)),
+      flying: (key) => this.flights.has(key),
+      generation: () => memory?.generation ?? 0,
+    });
     // Registered first, so that every later handler already sees the copy dropped.
     if (memory) {
       this.onChange((event) => memory.changed(event.k));
@@ -221,7 +219,7 @@ export class Engine {
     // dependent refreshed here may run before this instance hears its dependency's event.
     const stored =
       this.memory && chain === undefined
-        ? await this.memory.read(keys, (missing) => this.readMissing(missing, owner))
+        ? await this.memory.read(keys, (missing) => this.preLocks.read(missing, owner))
         : await readProducts(this.db, keys);
     try {
       this.onRead?.(targets);
@@ -240,55 +238,6 @@ export class Engine {
     } finally {
       for (const key of keys) this.preLocks.drop(key, owner);
     }
-  }
-
-  /**
-   * Reads what the memory layer misses. One key (a miss storm's first request, say) is read on
-   * an idle compute session with `kck.read_or_lock`, which also takes the key's compute lock
-   * when there is nothing to serve, so that its compute starts one round trip sooner; the
-   * session goes back at once when the lock was not taken. Loads of the key that begin while
-   * that read is under way, with no change since it began, share it (so none of them races it
-   * for the lock). Anything else is one plain read.
-   */
-  private readMissing(
-    missing: readonly string[],
-    owner: object,
-  ): Promise<Map<string, StoredProduct>> {
-    const key = missing.length === 1 ? missing[0] : undefined;
-    if (key === undefined) return readProducts(this.db, missing);
-    const generation = this.memory?.generation ?? 0;
-    const shared = this.reads.get(key);
-    if (shared?.generation === generation) return shared.read;
-    // A flight of the key here is already after its lock: this read must not take it first.
-    const idle = this.flights.has(key) ? undefined : this.db.idleSession();
-    if (idle === undefined) return readProducts(this.db, missing);
-    const entry = { generation, read: this.readOrLock(idle, key, owner) };
-    this.reads.set(key, entry);
-    void entry.read
-      .finally(() => {
-        if (this.reads.get(key) === entry) this.reads.delete(key);
-      })
-      .catch(() => {});
-    return entry.read;
-  }
-
-  private async readOrLock(
-    idle: Promise<Session>,
-    key: string,
-    owner: object,
-  ): Promise<Map<string, StoredProduct>> {
-    const session = new SharedSession(await idle);
-    let read: Awaited<ReturnType<typeof readOrLock>>;
-    try {
-      read = await readOrLock(session.q, key);
-    } catch (error) {
-      // Whether the lock was taken is unknown: the connection goes, and any lock with it.
-      session.release(asError(error));
-      throw error;
-    }
-    if (read.locked) this.preLocks.hold(key, { session, product: read.product, owner });
-    else session.release();
-    return new Map(read.product ? [[key, read.product]] : []);
   }
 
   /** A product's stored state, without computing it; undefined when never stored. */
@@ -464,7 +413,7 @@ export class Engine {
     chain: Chain | undefined,
     flight: Flight,
   ): Promise<StoredProduct> {
-    // Taken before anything is awaited, so that the read that took it sees it taken.
+    // Taken before anything is awaited: the load whose read took it drops it once this returns.
     const pre = this.preLocks.take(target.key);
     // A compute of this key that just finished here may still be letting go of its lock.
     if (pre === undefined) await this.unlocking.get(target.key);
