@@ -258,3 +258,27 @@ it("computes once when a read that may take the lock and a refresh of a missing 
     await engine.stop();
   }
 });
+
+it("survives the server ending a held session's connection, and destroys it on release", async () => {
+  const session = await db.session();
+  const pid = await backendPid(session);
+  await db.query("select pg_terminate_backend($1)", [pid]);
+  // The server ends it between statements: the next one fails, nothing is thrown elsewhere.
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where pid = $1",
+      [pid],
+    );
+    if (rows[0]?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await expect(session.query("select 1")).rejects.toThrow();
+  session.release();
+  // The pool has not kept it: the next session works.
+  const next = await db.session();
+  try {
+    expect((await next.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+  } finally {
+    next.release();
+  }
+});

@@ -103,8 +103,9 @@ export function createDb(options: DbOptions): Db {
   let claimed = 0;
   const session = async (): Promise<Session> => {
     const client = await sessions.connect();
+    const lost = watch(client);
     const q = counted(client);
-    return { query: q.query, release: (error?: Error) => client.release(error) };
+    return { query: q.query, release: (error?: Error) => client.release(error ?? lost()) };
   };
 
   return {
@@ -113,17 +114,18 @@ export function createDb(options: DbOptions): Db {
     query: direct.query,
     async transaction(fn) {
       const client = await pool.connect();
+      const lost = watch(client);
       const tx = counted(client);
       try {
         await tx.query("begin");
         const result = await fn(tx);
         await tx.query("commit");
-        client.release();
+        client.release(lost());
         return result;
       } catch (error) {
         // A failed rollback means the connection is broken: destroy it rather than reuse it.
         await tx.query("rollback").then(
-          () => client.release(),
+          () => client.release(lost()),
           (rollbackError: Error) => client.release(rollbackError),
         );
         throw error;
@@ -143,6 +145,25 @@ export function createDb(options: DbOptions): Db {
       if (pool.ending) return;
       await Promise.all([pool.end(), sessions.end()]);
     },
+  };
+}
+
+/**
+ * Listens for a checked-out client's connection errors until it is released, and returns what
+ * to release it with. The pool listens only while a client is idle in it: a connection the
+ * server ends while a caller holds it between statements (a compute session while the compute
+ * runs, during a PostgreSQL restart) would otherwise throw out of the process. The next
+ * statement fails on its own; the release then destroys the connection.
+ */
+function watch(client: pg.PoolClient): () => Error | undefined {
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost ??= error;
+  };
+  client.on("error", onError);
+  return () => {
+    client.off("error", onError);
+    return lost;
   };
 }
 
