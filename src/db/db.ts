@@ -105,7 +105,15 @@ export function createDb(options: DbOptions): Db {
     const client = await sessions.connect();
     const lost = watch(client);
     const q = counted(client);
-    return { query: q.query, release: (error?: Error) => client.release(error ?? lost()) };
+    // A statement that failed because the connection is gone (the server's own message may
+    // come before the socket closes) means the connection must not go back to the pool.
+    let failed: Error | undefined;
+    const query = <R extends object>(text: string, values?: readonly unknown[], name?: string) =>
+      q.query<R>(text, values, name).catch((error: unknown) => {
+        if (isUnavailable(error)) failed ??= error as Error;
+        throw error;
+      });
+    return { query, release: (error?: Error) => client.release(error ?? lost() ?? failed) };
   };
 
   return {
