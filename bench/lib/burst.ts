@@ -1,4 +1,6 @@
 import { connect, type Socket } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 /** One request of a burst. */
 export interface BurstRequest {
@@ -11,6 +13,21 @@ export interface BurstRequest {
   opener?: string;
 }
 
+/** What runs around the measured part of a burst. */
+export interface BurstHooks {
+  /** Runs once the connections are ready, right before the burst is written. */
+  ready?: () => Promise<void>;
+  /** Runs once every answer is in, before the connections are closed (whose teardown costs). */
+  settled?: () => Promise<void>;
+}
+
+/** Every answer of a burst, and when it began. */
+export interface BurstResult {
+  answers: BurstAnswer[];
+  /** When the first request was written, in ms since the epoch (the database's clock, too). */
+  startedAt: number;
+}
+
 /** One answer of a burst. */
 export interface BurstAnswer {
   status: number;
@@ -19,52 +36,104 @@ export interface BurstAnswer {
   ms: number;
 }
 
-type TimedSocket = Socket & { sentAt?: number };
+/**
+ * One connection of a burst. Its reads go straight to `reader` (net's `onread`, one shared
+ * buffer, no stream events): the load generator's cost per answer is what delays the times it
+ * notes for the answers read after it.
+ */
+interface Connection {
+  readonly socket: Socket;
+  /** When the measured request was written (performance.now()). */
+  sentAt: number;
+  /** Takes the bytes of each read and when it happened; none between answers. */
+  reader: ((bytes: Buffer, at: number) => void) | undefined;
+}
+
+// Every connection reads into this buffer; a reader copies what it keeps before the next read.
+const READ_BUFFER = Buffer.alloc(64 * 1024);
+
+/** A complete answer as it arrived, and when its last byte did. */
+interface Arrived {
+  bytes: Buffer;
+  at: number;
+}
+
+// The load generator's own garbage collection must not land inside the measurement: with a
+// thousand connections alive, each young-generation collection copies all of their state, and
+// a pause while answers arrive would be counted as the servers' latency. So the heap is
+// collected right before a burst is written (gc is exposed from inside, as the bench runs
+// under tsx).
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 
 /**
  * Sends many requests at the same moment, each on its own connection, and times each answer.
  * All connections are open (and, with an opener, in use by the server) before the first request
  * is written, so the times hold waiting and serving, not TCP handshakes. A minimal HTTP/1.1
  * client (Content-Length or chunked answers) keeps the load generator's own cost per answer
- * small, as autocannon's does.
+ * small: it reads without stream events, notes the time and keeps the bytes as they arrive,
+ * and parses them once all are in.
  */
 export async function burst(
   requests: readonly BurstRequest[],
-  /** Runs once the connections are ready, right before the burst is written. */
-  ready: () => Promise<void> = async () => {},
-): Promise<BurstAnswer[]> {
-  const sockets = await Promise.all(
-    requests.map(
-      (request) =>
-        new Promise<TimedSocket>((resolve, reject) => {
-          const url = new URL(request.url);
-          const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
-          socket.setNoDelay(true);
-          socket.once("error", reject);
-        }),
-    ),
-  );
+  hooks: BurstHooks = {},
+): Promise<BurstResult> {
+  const connections = await Promise.all(requests.map((request) => open(request.url)));
   try {
     await Promise.all(
       requests.map((request, n) => {
         if (request.opener === undefined) return undefined;
-        const socket = sockets[n] as TimedSocket;
-        const answer = readAnswer(socket);
-        socket.write(payload(request, request.opener));
+        const connection = connections[n] as Connection;
+        const answer = readAnswer(connection);
+        connection.socket.write(payload(request, request.opener));
         return answer;
       }),
     );
     const payloads = requests.map((request) => payload(request, request.body));
-    await ready();
-    const pending = sockets.map((socket) => readAnswer(socket));
-    sockets.forEach((socket, n) => {
-      socket.sentAt = performance.now();
-      socket.write(payloads[n] as Buffer);
+    await hooks.ready?.();
+    const pending = connections.map((connection) => readAnswer(connection));
+    collectGarbage();
+    const startedAt = Date.now();
+    connections.forEach((connection, n) => {
+      connection.sentAt = performance.now();
+      connection.socket.write(payloads[n] as Buffer);
     });
-    return await Promise.all(pending);
+    const arrived = await Promise.all(pending);
+    await hooks.settled?.();
+    const answers = arrived.map(({ bytes, at }, n) => ({
+      ...(parse(bytes) as { status: number; body: string }),
+      ms: at - (connections[n] as Connection).sentAt,
+    }));
+    return { answers, startedAt };
   } finally {
-    for (const socket of sockets) socket.destroy();
+    for (const connection of connections) connection.socket.destroy();
   }
+}
+
+/** Opens a connection whose reads go to its current reader. */
+function open(address: string): Promise<Connection> {
+  const url = new URL(address);
+  return new Promise((resolve, reject) => {
+    const socket = connect(
+      {
+        port: Number(url.port),
+        host: url.hostname,
+        noDelay: true,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (size, buffer) => {
+            // The time first, before the bytes are copied out.
+            const at = performance.now();
+            connection.reader?.(Buffer.from(buffer.subarray(0, size)), at);
+            return true;
+          },
+        },
+      },
+      () => resolve(connection),
+    );
+    const connection: Connection = { socket, sentAt: 0, reader: undefined };
+    socket.once("error", reject);
+  });
 }
 
 function payload(request: BurstRequest, body: string): Buffer {
@@ -75,24 +144,34 @@ function payload(request: BurstRequest, body: string): Buffer {
   return Buffer.from(head + body);
 }
 
-/** The next answer on a socket; its listeners go once the answer is complete. */
-function readAnswer(socket: TimedSocket): Promise<BurstAnswer> {
+/** The next answer on a connection, as bytes, with the time its last byte was read. */
+function readAnswer(connection: Connection): Promise<Arrived> {
+  const { socket } = connection;
   return new Promise((resolve, reject) => {
-    let buffer: Buffer = Buffer.alloc(0);
+    let bytes: Buffer = Buffer.alloc(0);
+    // The answer's whole length once its head is in and says so (Content-Length).
+    let total = -1;
     const closed = () => reject(new Error("The connection closed before the answer was complete."));
-    const onData = (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      const parsed = parse(buffer);
-      if (parsed === undefined) return;
-      socket.off("data", onData);
+    connection.reader = (chunk, at) => {
+      bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
+      if (total < 0) total = lengthOf(bytes);
+      if (total >= 0 ? bytes.length < total : parse(bytes) === undefined) return;
+      connection.reader = undefined;
       socket.off("error", reject);
       socket.off("close", closed);
-      resolve({ ...parsed, ms: performance.now() - (socket.sentAt ?? 0) });
+      resolve({ bytes, at });
     };
-    socket.on("data", onData);
     socket.once("error", reject);
     socket.once("close", closed);
   });
+}
+
+/** The whole length of an answer with a Content-Length once its head is in; else -1. */
+function lengthOf(buffer: Buffer): number {
+  const end = buffer.indexOf("\r\n\r\n");
+  if (end < 0) return -1;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(buffer.subarray(0, end).toString("latin1"));
+  return length ? end + 4 + Number(length[1]) : -1;
 }
 
 /** The status and body once the whole answer is in `buffer`, else undefined. */

@@ -51,18 +51,25 @@ export const missStorm: Scenario = {
     const rows: Row[] = [];
     const overheads: number[] = [];
     const computes: number[] = [];
+    const starts: number[] = [];
     for (let round = 1; round <= ctx.settings.rounds; round++) {
       const id = 1_000_000 + round;
       const body = slowItemBody(id, computeMs);
       let cpuBefore = 0;
-      const answers = await burst(
+      let cpu = 0;
+      const { answers, startedAt } = await burst(
         Array.from({ length: requests }, (_, n) => ({
           url: (n % 2 === 0 ? a : b).url,
           body,
           opener: oneItemBody(1),
         })),
-        async () => {
-          cpuBefore = await cpuOf([a, b]);
+        {
+          ready: async () => {
+            cpuBefore = await cpuOf([a, b]);
+          },
+          settled: async () => {
+            cpu = (await cpuOf([a, b])) - cpuBefore;
+          },
         },
       );
       const expected = slowItemResponse(id);
@@ -72,21 +79,25 @@ export const missStorm: Scenario = {
           `${wrong.length} of ${requests} storm answers were wrong, such as ${wrong[0]?.status} ${wrong[0]?.body.slice(0, 200)}.`,
         );
       }
-      const cpu = (await cpuOf([a, b])) - cpuBefore;
-      const { rows: stored } = await database.db.query<{ n: number; ms: number }>(
-        `select compute_count as n, last_compute_ms as ms from kck.products where key = $1`,
+      // When the value was stored (the write statement's start, just after the compute) on the
+      // database's clock, which is this machine's, as the burst's start is.
+      const { rows: stored } = await database.db.query<{ n: number; ms: number; at: number }>(
+        `select compute_count as n, last_compute_ms as ms,
+           extract(epoch from computed_at) * 1000 as at from kck.products where key = $1`,
         [`slowItem/${id}/${computeMs}`],
       );
-      const compute = stored[0] ?? { n: 0, ms: Number.NaN };
+      const compute = stored[0] ?? { n: 0, ms: Number.NaN, at: Number.NaN };
+      const began = compute.at - compute.ms - startedAt;
       const ms = answers.map((answer) => answer.ms);
       const p99 = percentile(ms, 99);
       computes.push(compute.n);
+      starts.push(began);
       overheads.push(p99 - compute.ms);
       rows.push({
         label: `storm ${round}: ${requests} requests`,
         p50: percentile(ms, 50),
         p99,
-        note: `computes ${compute.n}; compute ${compute.ms.toFixed(1)} ms; slowest ${Math.max(...ms).toFixed(1)} ms; p99 - compute ${(p99 - compute.ms).toFixed(1)} ms; servers' CPU ${cpu.toFixed(0)} ms`,
+        note: `computes ${compute.n}; compute ${compute.ms.toFixed(1)} ms, began ${began.toFixed(1)} ms after the burst; slowest ${Math.max(...ms).toFixed(1)} ms; p99 - compute ${(p99 - compute.ms).toFixed(1)} ms; servers' CPU ${cpu.toFixed(0)} ms`,
       });
     }
     await Promise.all([a.stopProfile(), b.stopProfile()]);
@@ -101,12 +112,12 @@ export const missStorm: Scenario = {
         },
         {
           goal: "waiters' p99 within compute time + 10 ms",
-          measured: `p99 - compute time: ${overhead.toFixed(1)} ms (median over rounds)`,
+          measured: `p99 - compute time: ${overhead.toFixed(1)} ms (median over rounds; the compute began ${median(starts).toFixed(1)} ms after the burst)`,
           met: overhead <= 10,
         },
       ],
       notes: [
-        `each request on its own keep-alive connection, opened and used once (a stored item) before the storm; compute ${computeMs} ms; latency from writing the request to its last byte; servers' CPU of both processes during the storm`,
+        `each request on its own keep-alive connection, opened and used once (a stored item) before the storm; compute ${computeMs} ms; latency from writing the request to its last byte; the compute's start from when it was stored (database clock, the same machine's); servers' CPU of both processes from the burst to its last answer`,
       ],
     };
   },

@@ -33,7 +33,11 @@ export function createDashboard(
   const api = `${path}/api/overview`;
   let page: Promise<string> | undefined;
   return async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://kck");
+    const raw = req.url ?? "/";
+    // Every request asks: most are for other paths, and need no URL parsed to say so (an
+    // absolute-form target, from a proxy, is parsed).
+    if (raw.startsWith("/") && !raw.startsWith(path)) return false;
+    const url = new URL(raw, "http://kck");
     if (url.pathname !== path && url.pathname !== `${path}/` && url.pathname !== api) return false;
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" });

@@ -33,6 +33,11 @@ export interface Db extends Queryable {
    * that long-held compute sessions can never starve the short queries they wait on.
    */
   session(): Promise<Session>;
+  /**
+   * A session when the session pool has an idle connection now, else undefined: for work that
+   * may use one but must neither wait for one nor open a new one.
+   */
+  idleSession(): Promise<Session> | undefined;
   /** How many statements this Db has sent, for tests and metrics. */
   readonly stats: { statements: number };
   /** The connection string, for components that need a connection of their own. */
@@ -105,6 +110,21 @@ export function createDb(options: DbOptions): Db {
     },
   });
   const direct = counted(pool);
+  let claimed = 0;
+  const session = async (): Promise<Session> => {
+    const client = await sessions.connect();
+    const lost = watch(client);
+    const q = counted(client);
+    // A statement that failed because the connection is gone (the server's own message may
+    // come before the socket closes) means the connection must not go back to the pool.
+    let failed: Error | undefined;
+    const query = <R extends object>(text: string, values?: readonly unknown[], name?: string) =>
+      q.query<R>(text, values, name).catch((error: unknown) => {
+        if (isUnavailable(error)) failed ??= error as Error;
+        throw error;
+      });
+    return { query, release: (error?: Error) => client.release(error ?? lost() ?? failed) };
+  };
 
   return {
     url: options.url,
@@ -112,31 +132,56 @@ export function createDb(options: DbOptions): Db {
     query: direct.query,
     async transaction(fn) {
       const client = await pool.connect();
+      const lost = watch(client);
       const tx = counted(client);
       try {
         await tx.query("begin");
         const result = await fn(tx);
         await tx.query("commit");
-        client.release();
+        client.release(lost());
         return result;
       } catch (error) {
         // A failed rollback means the connection is broken: destroy it rather than reuse it.
         await tx.query("rollback").then(
-          () => client.release(),
+          () => client.release(lost()),
           (rollbackError: Error) => client.release(rollbackError),
         );
         throw error;
       }
     },
-    async session() {
-      const client = await sessions.connect();
-      const q = counted(client);
-      return { query: q.query, release: (error?: Error) => client.release(error) };
+    session,
+    idleSession() {
+      // Claims made in the same tick all see the same idle count: past it, the pool would
+      // open new connections (or wait for one), which an idle session must never do.
+      if (sessions.idleCount <= claimed) return undefined;
+      claimed++;
+      return session().finally(() => {
+        claimed--;
+      });
     },
     async close() {
       if (pool.ending) return;
       await Promise.all([pool.end(), sessions.end()]);
     },
+  };
+}
+
+/**
+ * Listens for a checked-out client's connection errors until it is released, and returns what
+ * to release it with. The pool listens only while a client is idle in it: a connection the
+ * server ends while a caller holds it between statements (a compute session while the compute
+ * runs, during a PostgreSQL restart) would otherwise throw out of the process. The next
+ * statement fails on its own; the release then destroys the connection.
+ */
+function watch(client: pg.PoolClient): () => Error | undefined {
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost ??= error;
+  };
+  client.on("error", onError);
+  return () => {
+    client.off("error", onError);
+    return lost;
   };
 }
 

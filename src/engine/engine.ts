@@ -23,6 +23,7 @@ import {
 } from "./flight.ts";
 import { KeyWaiters } from "./key-waiters.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
+import { PreLocks } from "./pre-locks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import {
   type ChangeEvent,
@@ -33,6 +34,7 @@ import {
   readProducts,
   touchProduct,
   tryLock,
+  tryLockThenRead,
   unlock,
   writeComputed,
   writeFailure,
@@ -90,6 +92,10 @@ export class Engine {
   private readonly hooks: EngineHooks;
   private readonly flights = new Map<string, Flight>();
   private readonly waiters = new KeyWaiters();
+  /** Keys whose compute here has finished but whose lock is still being let go. */
+  private readonly unlocking = new Map<string, Promise<void>>();
+  /** Reads of what the memory layer misses, and the compute locks they take for flights. */
+  private readonly preLocks: PreLocks;
   private readonly background = new Set<Promise<unknown>>();
   private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
   private readonly reconnectHandlers = new Set<() => void>();
@@ -122,6 +128,12 @@ export class Engine {
     this.augments = new Augmenter(this, { log: this.log });
     const memory = options.memory === false ? undefined : new MemoryLayer(options.memory);
     this.memory = memory;
+    this.preLocks = new PreLocks({
+      db: this.db,
+      letGo: (key, session) => this.letGo(key, session, unlockOf(session, key)),
+      flying: (key) => this.flights.has(key),
+      generation: () => memory?.generation ?? 0,
+    });
     // Registered first, so that every later handler already sees the copy dropped.
     if (memory) {
       this.onChange((event) => memory.changed(event.k));
@@ -206,22 +218,30 @@ export class Engine {
    */
   async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
     const keys = targets.map((target) => target.key);
+    const owner = {};
     // A compute reads its dependencies from the database, never from the memory layer: a
     // dependent refreshed here may run before this instance hears its dependency's event.
     const stored =
       this.memory && chain === undefined
-        ? await this.memory.read(keys, (missing) => readProducts(this.db, missing))
+        ? await this.memory.read(keys, (missing) => this.preLocks.read(missing, owner))
         : await readProducts(this.db, keys);
-    this.onRead?.(targets);
-    return Promise.all(
-      targets.map(async (target) => {
-        try {
-          return await this.serve(target, stored.get(target.key), chain);
-        } catch (error) {
-          return asError(error);
-        }
-      }),
-    );
+    try {
+      this.onRead?.(targets);
+      return await Promise.all(
+        targets.map(async (target) => {
+          try {
+            return await this.serve(target, stored.get(target.key), chain);
+          } catch (error) {
+            return asError(error);
+          } finally {
+            // A flight took the lock the read took, if it needed one; otherwise it goes now.
+            this.preLocks.drop(target.key, owner);
+          }
+        }),
+      );
+    } finally {
+      for (const key of keys) this.preLocks.drop(key, owner);
+    }
   }
 
   /** A product's stored state, without computing it; undefined when never stored. */
@@ -373,6 +393,8 @@ export class Engine {
       return Promise.reject(cycleError([...chain.stack, target.key]));
     const current = this.flights.get(target.key);
     if (current) {
+      // A lock a read took meanwhile is of use only to this flight, which is waiting for it.
+      this.preLocks.release(target.key);
       if (mode !== "force" || !current.started) return current.promise;
       // A refresh asked for after the running compute read its data must see newer data.
       current.followUp ??= current.promise.then(
@@ -395,40 +417,71 @@ export class Engine {
     chain: Chain | undefined,
     flight: Flight,
   ): Promise<StoredProduct> {
-    const session = chain ? chain.session.retain() : new SharedSession(await this.db.session());
+    // Taken before anything is awaited: the load whose read took it drops it once this returns.
+    const pre = this.preLocks.take(target.key);
+    // A compute of this key that just finished here may still be letting go of its lock.
+    if (pre === undefined) await this.unlocking.get(target.key);
+    const session =
+      pre?.session ?? (chain ? chain.session.retain() : new SharedSession(await this.db.session()));
     let broken: Error | undefined;
+    let unlocked: Promise<Error | undefined> | undefined;
     try {
-      const done = await this.lockOrResult(session, target.key, mode);
-      if (done) return done;
+      const lock = pre
+        ? { locked: true as const, product: pre.product }
+        : await this.lockOrResult(session, target.key, mode).catch((error: unknown) => {
+            // Whether the lock was taken is unknown: the connection goes, and any lock with it.
+            broken = asError(error);
+            throw error;
+          });
+      if (!lock.locked) return lock.product;
       try {
-        if (mode !== "force") {
-          const current = await readProduct(session.q, target.key);
-          if (satisfies(current, mode)) return current;
-        }
+        if (satisfies(lock.product, mode)) return lock.product;
         flight.started = true;
         return await this.compute(target, session, chain?.stack ?? []);
       } finally {
-        await unlock(session.q, target.key).catch((error: Error) => {
-          broken = error;
-        });
+        unlocked = unlockOf(session, target.key);
       }
     } finally {
-      session.release(broken);
+      if (unlocked === undefined) session.release(broken);
+      else this.letGo(target.key, session, unlocked);
     }
   }
 
   /**
-   * Takes the key's lock, or returns the product another process stored while we waited for
-   * it. Waiters wake on the key's change event, with a short poll as the fallback.
+   * Releases a compute's session once its lock is gone, without holding up the compute's
+   * callers: the value is committed before the lock goes, so nobody reading it needs to wait
+   * for the unlock's round trip.
+   */
+  private letGo(key: string, session: SharedSession, unlocked: Promise<Error | undefined>): void {
+    const done = unlocked.then((error) => {
+      session.release(error);
+      if (this.unlocking.get(key) === done) this.unlocking.delete(key);
+    });
+    this.unlocking.set(key, done);
+    this.track(done);
+  }
+
+  /**
+   * Takes the key's lock (and reads its row in the same round trip, unless forced), or returns
+   * the product another process stored while we waited for it. Waiters wake on the key's
+   * change event, with a short poll as the fallback.
    */
   private async lockOrResult(
     session: SharedSession,
     key: string,
     mode: Mode,
-  ): Promise<StoredProduct | undefined> {
+  ): Promise<
+    { locked: true; product: StoredProduct | undefined } | { locked: false; product: StoredProduct }
+  > {
     const deadline = Date.now() + this.lockWaitMs;
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-      if (await tryLock(session.q, key)) return undefined;
+      // A forced compute reads nothing first; any other re-reads under the lock, since another
+      // process may have stored the value between our read and the lock.
+      const lock =
+        mode === "force"
+          ? { locked: await tryLock(session.q, key), product: undefined }
+          : await tryLockThenRead(session.q, key);
+      if (lock.locked) return { locked: true, product: lock.product };
       if (Date.now() > deadline) {
         throw new KckError(
           "TIMEOUT",
@@ -438,7 +491,7 @@ export class Engine {
       await this.waiters.next(key, delay);
       if (mode !== "force") {
         const current = await readProduct(session.q, key);
-        if (satisfies(current, mode)) return current;
+        if (satisfies(current, mode)) return { locked: false, product: current };
       }
     }
   }
@@ -550,4 +603,12 @@ export class Engine {
   private logFailure(key: string, error: unknown): void {
     this.log.warn({ key, err: error }, "background compute failed");
   }
+}
+
+/** Unlocks a key's compute lock on a session: the error, if it failed. */
+function unlockOf(session: SharedSession, key: string): Promise<Error | undefined> {
+  return unlock(session.q, key).then(
+    () => undefined,
+    (error: Error) => error,
+  );
 }

@@ -21,6 +21,8 @@ export interface Flight {
 export class SharedSession {
   private refs = 1;
   private tail: Promise<unknown> = Promise.resolve();
+  /** The first failure any user reported: the connection is destroyed, not reused. */
+  private broken: Error | undefined;
   readonly q: Queryable;
   constructor(private readonly session: Session) {
     this.q = {
@@ -36,7 +38,8 @@ export class SharedSession {
     return this;
   }
   release(error?: Error): void {
-    if (--this.refs === 0) this.session.release(error);
+    this.broken ??= error;
+    if (--this.refs === 0) this.session.release(this.broken);
   }
 }
 

@@ -179,6 +179,46 @@ export async function tryLock(q: Queryable, key: string): Promise<boolean> {
   return rows[0]?.locked === true;
 }
 
+/**
+ * Takes the cross-process compute lock of a key without waiting, as {@link tryLock} does, and
+ * when it is taken reads the key's row in the same round trip, in a snapshot taken after the
+ * lock (so it holds every value committed by whoever held the lock before). `product` is
+ * undefined when the lock was not taken or the key was never stored.
+ */
+export async function tryLockThenRead(
+  q: Queryable,
+  key: string,
+): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
+  const { rows } = await q.query<StoredProduct & { locked: boolean }>(
+    `select l.locked, ${COLUMNS} from kck.lock_and_read($1) as l
+     cross join lateral (select (l.product).*) as p`,
+    [key],
+    "kck_lock_and_read",
+  );
+  const { locked, ...product } = rows[0] as StoredProduct & { locked: boolean };
+  return { locked, product: product.key === null ? undefined : product };
+}
+
+/**
+ * Reads a key's row, and when it holds nothing to serve (missing, failed only, or expired by
+ * the database's clock) also tries the key's compute lock and, if taken, reads the row again
+ * after it, as {@link tryLockThenRead} does: one round trip for a read and, on a miss, the
+ * start of its compute. `product` is the row read last.
+ */
+export async function readOrLock(
+  q: Queryable,
+  key: string,
+): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
+  const { rows } = await q.query<StoredProduct & { locked: boolean }>(
+    `select l.locked, ${COLUMNS} from kck.read_or_lock($1) as l
+     cross join lateral (select (l.product).*) as p`,
+    [key],
+    "kck_read_or_lock",
+  );
+  const { locked, ...product } = rows[0] as StoredProduct & { locked: boolean };
+  return { locked, product: product.key === null ? undefined : product };
+}
+
 /** Releases a lock taken by {@link tryLock} on the same session. */
 export async function unlock(q: Queryable, key: string): Promise<void> {
   await q.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key], "kck_unlock");
