@@ -54,7 +54,9 @@ it("starts two processes at once on a fresh database: both serve, each migration
     // once, none of them failing the other process's start.
     const kck = await db.query<{ id: number }>("select id from kck.migrations order by id");
     const files = (await readdir("src/db/migrations")).filter((f) => /^\d{6}-.+\.sql$/.test(f));
-    expect(kck.rows.map((r) => r.id)).toEqual(files.map((f) => Number(f.slice(0, 6))).sort());
+    expect(kck.rows.map((r) => r.id)).toEqual(
+      files.map((f) => Number(f.slice(0, 6))).sort((a, b) => a - b),
+    );
     const queue = await db.query<{ n: number; distinct: number }>(
       "select count(*)::int as n, count(distinct id)::int as distinct from graphile_worker.migrations",
     );
