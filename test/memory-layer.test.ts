@@ -27,6 +27,7 @@ const product = (
   errorCount: 0,
   augmentCount: 0,
   lastAugmentedAt: null,
+  invalidations: 0,
 });
 
 /** A stand-in for the database read: answers from a table and counts what it was asked. */

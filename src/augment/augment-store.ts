@@ -105,7 +105,8 @@ export async function expireWithDependents(
        order by p.key for update
      ),
      up as (
-       update kck.products p set fresh_until = now(), stale_until = now(), updated_at = now()
+       update kck.products p set fresh_until = now(), stale_until = now(), updated_at = now(),
+         invalidations = p.invalidations + 1
        from locked where p.key = locked.key
        returning p.key, p.version
      )

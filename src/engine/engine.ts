@@ -1,30 +1,20 @@
-import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import DataLoader from "dataloader";
 import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
 import type { Db } from "../db/db.ts";
 import { createListener, type Listener } from "../db/listener.ts";
 import { migrate } from "../db/migrate.ts";
-import { KckError, messageOf } from "../errors.ts";
+import { KckError } from "../errors.ts";
 import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { DeltaOf } from "../primer/augment-spec.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
-import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
-import {
-  asError,
-  type Chain,
-  cycleError,
-  type Flight,
-  type Mode,
-  SharedSession,
-  satisfies,
-} from "./flight.ts";
+import { asError, type Chain, satisfies } from "./flight.ts";
 import { KeyWaiters } from "./key-waiters.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
 import { PreLocks } from "./pre-locks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
+import { SingleFlight, unlockOf } from "./single-flight.ts";
 import {
   type ChangeEvent,
   EVENTS_CHANNEL,
@@ -32,14 +22,7 @@ import {
   readEdges,
   readProduct,
   readProducts,
-  touchProduct,
-  tryLock,
-  tryLockThenRead,
-  unlock,
-  writeComputed,
-  writeFailure,
 } from "./store.ts";
-import { withTimeout } from "./timeout.ts";
 
 /** Options for {@link Engine.start}. */
 export interface EngineOptions {
@@ -87,15 +70,11 @@ export class Engine {
   /** Applies deltas in place (src/augment/); its `updateDependents` hook is re-pointable. */
   readonly augments: Augmenter;
   private readonly log: Logger;
-  private readonly lockWaitMs: number;
-  private readonly computeTimeoutMs: number;
   private readonly hooks: EngineHooks;
-  private readonly flights = new Map<string, Flight>();
   private readonly waiters = new KeyWaiters();
-  /** Keys whose compute here has finished but whose lock is still being let go. */
-  private readonly unlocking = new Map<string, Promise<void>>();
   /** Reads of what the memory layer misses, and the compute locks they take for flights. */
   private readonly preLocks: PreLocks;
+  private readonly flights: SingleFlight;
   private readonly background = new Set<Promise<unknown>>();
   private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
   private readonly reconnectHandlers = new Set<() => void>();
@@ -116,21 +95,37 @@ export class Engine {
     this.primers = primers;
     this.db = options.db;
     this.log = options.log ?? silentLogger();
-    this.lockWaitMs = options.lockWaitMs ?? 300_000;
-    this.computeTimeoutMs = options.computeTimeoutMs ?? 120_000;
     this.hooks = options.metrics ?? {};
     // Every compute in flight listens for the stop (and stops listening when it ends): more than
     // Node's default ten at once is normal load, not a leak.
     setMaxListeners(0, this.stopping.signal);
     this.refreshLater = (key) => {
-      this.track(this.ensure(this.parse(key), "stale"));
+      this.track(this.flights.ensure(this.parse(key), "stale"));
     };
     this.augments = new Augmenter(this, { log: this.log });
     const memory = options.memory === false ? undefined : new MemoryLayer(options.memory);
     this.memory = memory;
+    this.flights = new SingleFlight({
+      db: this.db,
+      host: {
+        db: this.db,
+        log: this.log,
+        hooks: this.hooks,
+        memory,
+        stopping: this.stopping.signal,
+        computeTimeoutMs: options.computeTimeoutMs ?? 120_000,
+        load: (targets, chain) => this.load(targets, chain),
+        parse: (key) => this.parse(key),
+        resolve: (primer, params) => this.resolve(primer, params),
+      },
+      preLocks: () => this.preLocks,
+      waiters: this.waiters,
+      lockWaitMs: options.lockWaitMs ?? 300_000,
+      track: (work) => this.track(work),
+    });
     this.preLocks = new PreLocks({
       db: this.db,
-      letGo: (key, session) => this.letGo(key, session, unlockOf(session, key)),
+      letGo: (key, session) => this.flights.letGo(key, session, unlockOf(session, key)),
       flying: (key) => this.flights.has(key),
       generation: () => memory?.generation ?? 0,
     });
@@ -266,7 +261,7 @@ export class Engine {
 
   /** Recomputes a product now, whatever its freshness, and returns what was stored. */
   refresh(key: string): Promise<StoredProduct> {
-    return this.ensure(this.parse(key), "force");
+    return this.flights.ensure(this.parse(key), "force");
   }
 
   /**
@@ -320,9 +315,9 @@ export class Engine {
       targets
         .filter((target) => !satisfies(stored.get(target.key), "stale"))
         .map((target) =>
-          this.ensure(target, "stale").catch((error: unknown) =>
-            this.logFailure(target.key, error),
-          ),
+          this.flights
+            .ensure(target, "stale")
+            .catch((error: unknown) => this.logFailure(target.key, error)),
         ),
     );
     return targets.map((target) => target.key);
@@ -330,7 +325,7 @@ export class Engine {
 
   /** Computes a product unless it is fresh: the background work of a stale read or a prime. */
   freshen(key: string): Promise<StoredProduct> {
-    return this.ensure(this.parse(key), "stale");
+    return this.flights.ensure(this.parse(key), "stale");
   }
 
   /** Calls `handler` with every change event this instance hears, from any instance. */
@@ -384,213 +379,7 @@ export class Engine {
       return stored as StoredProduct;
     }
     this.hooks.onMiss?.(target.primer.name);
-    return this.ensure(target, "missing", chain);
-  }
-
-  /** Single-flight: one compute per key in this process, one per key across processes. */
-  private ensure(target: ParsedKey, mode: Mode, chain?: Chain): Promise<StoredProduct> {
-    if (chain?.stack.includes(target.key))
-      return Promise.reject(cycleError([...chain.stack, target.key]));
-    const current = this.flights.get(target.key);
-    if (current) {
-      // A lock a read took meanwhile is of use only to this flight, which is waiting for it.
-      this.preLocks.release(target.key);
-      if (mode !== "force" || !current.started) return current.promise;
-      // A refresh asked for after the running compute read its data must see newer data.
-      current.followUp ??= current.promise.then(
-        () => this.ensure(target, "force"),
-        () => this.ensure(target, "force"),
-      );
-      return current.followUp;
-    }
-    const flight: Flight = { promise: Promise.resolve(undefined as never), started: false };
-    flight.promise = this.fly(target, mode, chain, flight).finally(() => {
-      if (this.flights.get(target.key) === flight) this.flights.delete(target.key);
-    });
-    this.flights.set(target.key, flight);
-    return flight.promise;
-  }
-
-  private async fly(
-    target: ParsedKey,
-    mode: Mode,
-    chain: Chain | undefined,
-    flight: Flight,
-  ): Promise<StoredProduct> {
-    // Taken before anything is awaited: the load whose read took it drops it once this returns.
-    const pre = this.preLocks.take(target.key);
-    // A compute of this key that just finished here may still be letting go of its lock.
-    if (pre === undefined) await this.unlocking.get(target.key);
-    const session =
-      pre?.session ?? (chain ? chain.session.retain() : new SharedSession(await this.db.session()));
-    let broken: Error | undefined;
-    let unlocked: Promise<Error | undefined> | undefined;
-    try {
-      const lock = pre
-        ? { locked: true as const, product: pre.product }
-        : await this.lockOrResult(session, target.key, mode).catch((error: unknown) => {
-            // Whether the lock was taken is unknown: the connection goes, and any lock with it.
-            broken = asError(error);
-            throw error;
-          });
-      if (!lock.locked) return lock.product;
-      try {
-        if (satisfies(lock.product, mode)) return lock.product;
-        flight.started = true;
-        return await this.compute(target, session, chain?.stack ?? []);
-      } finally {
-        unlocked = unlockOf(session, target.key);
-      }
-    } finally {
-      if (unlocked === undefined) session.release(broken);
-      else this.letGo(target.key, session, unlocked);
-    }
-  }
-
-  /**
-   * Releases a compute's session once its lock is gone, without holding up the compute's
-   * callers: the value is committed before the lock goes, so nobody reading it needs to wait
-   * for the unlock's round trip.
-   */
-  private letGo(key: string, session: SharedSession, unlocked: Promise<Error | undefined>): void {
-    const done = unlocked.then((error) => {
-      session.release(error);
-      if (this.unlocking.get(key) === done) this.unlocking.delete(key);
-    });
-    this.unlocking.set(key, done);
-    this.track(done);
-  }
-
-  /**
-   * Takes the key's lock (and reads its row in the same round trip, unless forced), or returns
-   * the product another process stored while we waited for it. Waiters wake on the key's
-   * change event, with a short poll as the fallback.
-   */
-  private async lockOrResult(
-    session: SharedSession,
-    key: string,
-    mode: Mode,
-  ): Promise<
-    { locked: true; product: StoredProduct | undefined } | { locked: false; product: StoredProduct }
-  > {
-    const deadline = Date.now() + this.lockWaitMs;
-    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-      // A forced compute reads nothing first; any other re-reads under the lock, since another
-      // process may have stored the value between our read and the lock.
-      const lock =
-        mode === "force"
-          ? { locked: await tryLock(session.q, key), product: undefined }
-          : await tryLockThenRead(session.q, key);
-      if (lock.locked) return { locked: true, product: lock.product };
-      if (Date.now() > deadline) {
-        throw new KckError(
-          "TIMEOUT",
-          `Waited ${this.lockWaitMs} ms for another process to finish computing ${key}; giving up.`,
-        );
-      }
-      await this.waiters.next(key, delay);
-      if (mode !== "force") {
-        const current = await readProduct(session.q, key);
-        if (satisfies(current, mode)) return { locked: false, product: current };
-      }
-    }
-  }
-
-  /** Runs the primer's compute under the key's lock and stores the result. */
-  private async compute(
-    target: ParsedKey,
-    session: SharedSession,
-    stack: readonly string[],
-  ): Promise<StoredProduct> {
-    const { key, primer, params } = target;
-    const chain: Chain = { session, stack: [...stack, key] };
-    const dependencies = new Set<string>();
-    const controller = new AbortController();
-    const reads = new DataLoader<ParsedKey, StoredProduct, string>(
-      (targets) => this.load(targets, chain),
-      {
-        cacheKeyFn: (t) => t.key,
-      },
-    );
-    const ctx = createComputeContext(
-      {
-        db: this.db,
-        parse: (k) => this.parse(k),
-        resolve: (p, v) => this.resolve(p, v),
-        readStored: (stored) => readProduct(this.db, stored),
-        readDependency: async (dependency) => {
-          if (chain.stack.includes(dependency.key))
-            throw cycleError([...chain.stack, dependency.key]);
-          return (await reads.load(dependency)).value;
-        },
-      },
-      key,
-      dependencies,
-      controller.signal,
-    );
-    const started = performance.now();
-    let value: unknown;
-    try {
-      value = await withTimeout(
-        this.stopping.signal,
-        key,
-        primer.timeoutMs ?? this.computeTimeoutMs,
-        controller,
-        () => primer.compute(params, ctx),
-      );
-    } catch (error) {
-      const computeMs = performance.now() - started;
-      this.hooks.onFailure?.(primer.name, computeMs);
-      const failure =
-        error instanceof KckError && error.code !== "COMPUTE_FAILED"
-          ? error
-          : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, {
-              cause: error,
-            });
-      this.log.warn({ key, err: error, computeMs }, "compute failed");
-      await writeFailure(session.q, {
-        key,
-        primer: primer.name,
-        params,
-        error: failure.message,
-        computeMs,
-      }).catch((writeError: unknown) =>
-        this.log.error({ key, err: writeError }, "could not record a compute failure"),
-      );
-      throw failure;
-    }
-    const computeMs = performance.now() - started;
-    const now = Date.now();
-    const freshUntil = Number.isFinite(primer.freshMs) ? new Date(now + primer.freshMs) : null;
-    const staleUntil =
-      freshUntil && Number.isFinite(primer.staleMs)
-        ? new Date(freshUntil.getTime() + primer.staleMs)
-        : null;
-    if (value === UNCHANGED) {
-      // The source said nothing changed (an HTTP 304, say): only freshness moves.
-      const touched = await touchProduct(session.q, { key, freshUntil, staleUntil, computeMs });
-      if (touched) return touched;
-      throw new KckError(
-        "COMPUTE_FAILED",
-        `Computing ${key} returned ctx.unchanged(), but there is no stored value to keep; return a value when ctx.previous() gives none.`,
-      );
-    }
-    const json = JSON.stringify(value ?? null);
-    const { product } = await writeComputed(session.q, {
-      key,
-      primer: primer.name,
-      params,
-      json,
-      hash: createHash("sha1").update(json).digest("base64url"),
-      freshUntil,
-      staleUntil,
-      computeMs,
-      dependencies: [...dependencies],
-    });
-    this.hooks.onCompute?.(primer.name, computeMs);
-    this.memory?.changed(key);
-    this.log.debug({ key, version: product.version, computeMs }, "computed");
-    return product;
+    return this.flights.ensure(target, "missing", chain);
   }
 
   private track(work: Promise<unknown>): void {
@@ -603,12 +392,4 @@ export class Engine {
   private logFailure(key: string, error: unknown): void {
     this.log.warn({ key, err: error }, "background compute failed");
   }
-}
-
-/** Unlocks a key's compute lock on a session: the error, if it failed. */
-function unlockOf(session: SharedSession, key: string): Promise<Error | undefined> {
-  return unlock(session.q, key).then(
-    () => undefined,
-    (error: Error) => error,
-  );
 }

@@ -21,6 +21,8 @@ export interface StoredProduct {
   readonly augmentCount: number;
   /** When the last delta was applied; null: never augmented. */
   readonly lastAugmentedAt: Date | null;
+  /** How many times it was invalidated: a compute that saw fewer stores its value expired. */
+  readonly invalidations: number;
 }
 
 /**

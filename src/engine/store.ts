@@ -28,7 +28,8 @@ export const COLUMNS = `key, primer, params, value, version, hash,
   computed_at as "computedAt", fresh_until as "freshUntil", stale_until as "staleUntil",
   compute_count as "computeCount", last_compute_ms as "lastComputeMs",
   last_error as "lastError", last_error_at as "lastErrorAt", error_count as "errorCount",
-  augment_count as "augmentCount", last_augmented_at as "lastAugmentedAt"`;
+  augment_count as "augmentCount", last_augmented_at as "lastAugmentedAt",
+  invalidations`;
 
 /** Reads the stored products for many keys in one statement. */
 export async function readProducts(
@@ -66,6 +67,11 @@ export interface ComputedWrite {
   computeMs: number;
   /** Every product the compute read: the new, complete set of its dependency edges. */
   dependencies: readonly string[];
+  /**
+   * The product's invalidation count when the compute took its lock (0 for a new product): a
+   * higher one at the write means it was invalidated meanwhile, and the value is stored expired.
+   */
+  invalidations: number;
 }
 
 /**
@@ -85,8 +91,10 @@ export async function writeComputed(
        on conflict (key) do update set
          value = case when p.hash is distinct from excluded.hash then excluded.value else p.value end,
          version = p.version + (p.hash is distinct from excluded.hash)::int,
-         hash = excluded.hash, computed_at = now(), fresh_until = excluded.fresh_until,
-         stale_until = excluded.stale_until, compute_count = p.compute_count + 1,
+         hash = excluded.hash, computed_at = now(),
+         fresh_until = case when p.invalidations > $10 then now() else excluded.fresh_until end,
+         stale_until = case when p.invalidations > $10 then now() else excluded.stale_until end,
+         compute_count = p.compute_count + 1,
          last_compute_ms = excluded.last_compute_ms, last_error = null, updated_at = now()
        returning ${COLUMNS}
      ),
@@ -111,6 +119,7 @@ export async function writeComputed(
       w.staleUntil,
       w.computeMs,
       w.dependencies,
+      w.invalidations,
     ],
     "kck_write_computed",
   );
@@ -142,7 +151,8 @@ export async function writeFailure(
 export async function expireProduct(q: Queryable, key: string): Promise<StoredProduct | undefined> {
   const { rows } = await q.query<StoredProduct>(
     `with up as (
-       update kck.products set fresh_until = now(), stale_until = now(), updated_at = now()
+       update kck.products set fresh_until = now(), stale_until = now(), updated_at = now(),
+         invalidations = invalidations + 1
        where key = $1 returning ${COLUMNS}
      )
      select up.* from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
@@ -230,18 +240,27 @@ export async function unlock(q: Queryable, key: string): Promise<void> {
  */
 export async function touchProduct(
   q: Queryable,
-  w: { key: string; freshUntil: Date | null; staleUntil: Date | null; computeMs: number },
+  w: {
+    key: string;
+    freshUntil: Date | null;
+    staleUntil: Date | null;
+    computeMs: number;
+    /** As in {@link ComputedWrite}: invalidated meanwhile, it stays expired. */
+    invalidations: number;
+  },
 ): Promise<StoredProduct | undefined> {
   const { rows } = await q.query<StoredProduct>(
     `with up as (
-       update kck.products set computed_at = now(), fresh_until = $2, stale_until = $3,
+       update kck.products set computed_at = now(),
+         fresh_until = case when invalidations > $5 then now() else $2 end,
+         stale_until = case when invalidations > $5 then now() else $3 end,
          compute_count = compute_count + 1, last_compute_ms = $4, last_error = null,
          updated_at = now()
        where key = $1 and computed_at is not null returning ${COLUMNS}
      )
      select up.* from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
        json_build_object('k', up.key, 'v', up.version, 'op', 'compute', 'c', false)::text)) as n`,
-    [w.key, w.freshUntil, w.staleUntil, w.computeMs],
+    [w.key, w.freshUntil, w.staleUntil, w.computeMs, w.invalidations],
   );
   return rows[0];
 }
