@@ -189,24 +189,33 @@ export async function tryLock(q: Queryable, key: string): Promise<boolean> {
   return rows[0]?.locked === true;
 }
 
+/** A lock attempt and the row it read, as the two plpgsql functions of migration 000005 give. */
+async function lockingRead(
+  q: Queryable,
+  fn: "lock_and_read" | "read_or_lock",
+  key: string,
+): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
+  const { rows } = await q.query<StoredProduct & { locked: boolean }>(
+    `select l.locked, ${COLUMNS} from kck.${fn}($1) as l
+     cross join lateral (select (l.product).*) as p`,
+    [key],
+    `kck_${fn}`,
+  );
+  const { locked, ...product } = rows[0] as StoredProduct & { locked: boolean };
+  return { locked, product: product.key === null ? undefined : product };
+}
+
 /**
  * Takes the cross-process compute lock of a key without waiting, as {@link tryLock} does, and
  * when it is taken reads the key's row in the same round trip, in a snapshot taken after the
  * lock (so it holds every value committed by whoever held the lock before). `product` is
  * undefined when the lock was not taken or the key was never stored.
  */
-export async function tryLockThenRead(
+export function tryLockThenRead(
   q: Queryable,
   key: string,
 ): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
-  const { rows } = await q.query<StoredProduct & { locked: boolean }>(
-    `select l.locked, ${COLUMNS} from kck.lock_and_read($1) as l
-     cross join lateral (select (l.product).*) as p`,
-    [key],
-    "kck_lock_and_read",
-  );
-  const { locked, ...product } = rows[0] as StoredProduct & { locked: boolean };
-  return { locked, product: product.key === null ? undefined : product };
+  return lockingRead(q, "lock_and_read", key);
 }
 
 /**
@@ -215,18 +224,11 @@ export async function tryLockThenRead(
  * after it, as {@link tryLockThenRead} does: one round trip for a read and, on a miss, the
  * start of its compute. `product` is the row read last.
  */
-export async function readOrLock(
+export function readOrLock(
   q: Queryable,
   key: string,
 ): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
-  const { rows } = await q.query<StoredProduct & { locked: boolean }>(
-    `select l.locked, ${COLUMNS} from kck.read_or_lock($1) as l
-     cross join lateral (select (l.product).*) as p`,
-    [key],
-    "kck_read_or_lock",
-  );
-  const { locked, ...product } = rows[0] as StoredProduct & { locked: boolean };
-  return { locked, product: product.key === null ? undefined : product };
+  return lockingRead(q, "read_or_lock", key);
 }
 
 /** Releases a lock taken by {@link tryLock} on the same session. */

@@ -1,3 +1,5 @@
+import { Arrivals } from "./arrivals.ts";
+
 /** What one subscription over server-sent events has received so far. */
 export interface SseCollected<T> {
   readonly values: T[];
@@ -12,13 +14,7 @@ export interface SseCollected<T> {
 
 /** Subscribes over SSE (yoga's `text/event-stream`) and collects `data[field]` of every event. */
 export function collectSse<T>(httpUrl: string, query: string, field: string): SseCollected<T> {
-  const values: T[] = [];
-  const errors: unknown[] = [];
-  let ended = false;
-  const waiters = new Set<() => void>();
-  const wake = (): void => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const got = new Arrivals<T>("event stream");
   const abort = new AbortController();
   const read = async (): Promise<void> => {
     const response = await fetch(httpUrl, {
@@ -45,46 +41,28 @@ export function collectSse<T>(httpUrl: string, query: string, field: string): Ss
           data?: Record<string, T>;
           errors?: unknown[];
         };
-        if (result.errors) errors.push(...result.errors);
-        const got = result.data?.[field];
-        if (got !== undefined && got !== null) values.push(got);
-        wake();
+        if (result.errors) got.errors.push(...result.errors);
+        const value = result.data?.[field];
+        if (value !== undefined && value !== null) got.values.push(value);
+        got.wake();
       }
     }
   };
   void read()
     .catch((error: Error) => {
-      if (!abort.signal.aborted) errors.push(error.message);
+      if (!abort.signal.aborted) got.errors.push(error.message);
     })
     .finally(() => {
-      ended = true;
-      wake();
+      got.ended = true;
+      got.wake();
     });
   return {
-    values,
-    errors,
+    values: got.values,
+    errors: got.errors,
     get ended() {
-      return ended;
+      return got.ended;
     },
-    until(predicate) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (predicate(values)) {
-            waiters.delete(check);
-            resolve();
-          } else if (ended || errors.length > 0) {
-            waiters.delete(check);
-            reject(
-              new Error(
-                `The event stream ended (${JSON.stringify(errors)}) after ${JSON.stringify(values)}.`,
-              ),
-            );
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    until: (predicate) => got.until(predicate),
     stop: () => abort.abort(),
   };
 }

@@ -1,5 +1,6 @@
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { Arrivals } from "./arrivals.ts";
 
 /** A graphql-ws client on a gateway's GraphQL URL (http:// becomes ws://). */
 export function wsClient(httpUrl: string): Client {
@@ -29,57 +30,33 @@ export function collect<T>(
   field: string,
   variables?: Record<string, unknown>,
 ): Collected<T> {
-  const values: T[] = [];
-  const errors: unknown[] = [];
-  let completed = false;
-  const waiters = new Set<() => void>();
-  const wake = (): void => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const got = new Arrivals<T>("subscription");
   const stop = client.subscribe<Record<string, T>>(
     { query, ...(variables ? { variables } : {}) },
     {
       next: (result) => {
-        if (result.errors) errors.push(...result.errors);
+        if (result.errors) got.errors.push(...result.errors);
         const value = result.data?.[field];
-        if (value !== undefined) values.push(value);
-        wake();
+        if (value !== undefined) got.values.push(value);
+        got.wake();
       },
       error: (error) => {
-        errors.push(error);
-        wake();
+        got.errors.push(error);
+        got.wake();
       },
       complete: () => {
-        completed = true;
-        wake();
+        got.ended = true;
+        got.wake();
       },
     },
   );
   return {
-    values,
-    errors,
+    values: got.values,
+    errors: got.errors,
     get completed() {
-      return completed;
+      return got.ended;
     },
-    until(predicate) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (predicate(values)) {
-            waiters.delete(check);
-            resolve();
-          } else if (completed || errors.length > 0) {
-            waiters.delete(check);
-            reject(
-              new Error(
-                `The subscription ended (${JSON.stringify(errors)}) after ${JSON.stringify(values)}.`,
-              ),
-            );
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    until: (predicate) => got.until(predicate),
     stop,
   };
 }
