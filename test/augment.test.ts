@@ -138,6 +138,68 @@ describe("augment mutations", () => {
     expect(await entriesOf("poor")).toBe(1);
   });
 
+  it("applies an augment retried with its idempotency key once, on either instance", async () => {
+    const KEYED = `mutation ($id: String!, $amount: Int!, $request: String) {
+      augmentAccount(id: $id, delta: { amount: $amount }, idempotencyKey: $request) {
+        key version value { account balance entries } } }`;
+    const send = (app: TestApp, id: string, amount: number, request?: string) =>
+      app.gql<{ augmentAccount: Update }>(KEYED, { id, amount, request });
+    const first = await send(a, "retry", 30, "sale-1");
+    expect(first.data?.augmentAccount.value).toEqual({ account: "retry", balance: 30, entries: 1 });
+    // The answer was lost, say: the client sends the same augment again, here to the other
+    // instance, and many times at once.
+    const retries = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => send(i % 2 === 0 ? a : b, "retry", 30, "sale-1")),
+    );
+    expect(retries.filter((r) => r.errors !== undefined)).toEqual([]);
+    for (const retry of retries)
+      expect(retry.data?.augmentAccount).toEqual(first.data?.augmentAccount);
+    expect(await entriesOf("retry")).toBe(1);
+    // Another key is another augment; the same key on another product is its own.
+    const second = await send(b, "retry", 5, "sale-2");
+    expect(second.data?.augmentAccount.value).toEqual({
+      account: "retry",
+      balance: 35,
+      entries: 2,
+    });
+    const elsewhere = await send(a, "retry-too", 7, "sale-1");
+    expect(elsewhere.data?.augmentAccount.value).toEqual({
+      account: "retry-too",
+      balance: 7,
+      entries: 1,
+    });
+    // Ten concurrent first attempts with one key, on both instances: one is applied.
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => send(i % 2 === 0 ? a : b, "racing", 1, "once")),
+    );
+    expect(racing.filter((r) => r.errors !== undefined)).toEqual([]);
+    expect(await entriesOf("racing")).toBe(1);
+    expect((await meta("account/racing"))?.value).toEqual({
+      account: "racing",
+      balance: 1,
+      entries: 1,
+    });
+  });
+
+  it("refuses an empty or oversized idempotency key and writes nothing", async () => {
+    await augment(a, "keys", 1);
+    const before = await meta("account/keys");
+    for (const request of ["", "k".repeat(201)]) {
+      const { data, errors } = await a.gql<{ augmentAccount: Update }>(
+        `mutation ($request: String) {
+          augmentAccount(id: "keys", delta: { amount: 1 }, idempotencyKey: $request) { version } }`,
+        { request },
+      );
+      expect(data?.augmentAccount ?? null).toBeNull();
+      expect(errors?.[0]).toMatchObject({
+        message: `An idempotency key must be 1 to 200 characters long; got ${request.length}. Send one per augment (a UUID, say) and the same one when you retry it.`,
+        extensions: { code: "BAD_PARAM" },
+      });
+    }
+    expect(await meta("account/keys")).toEqual(before);
+    expect(await entriesOf("keys")).toBe(1);
+  });
+
   it("loses none of 1000 concurrent augments spread over two instances", async () => {
     await augment(a, "busy", 0);
     const results = await Promise.all(

@@ -5,6 +5,7 @@ import { KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyAugmentSpec, AugmentContext } from "../primer/augment-spec.ts";
+import { appliedRequests, checkIdempotencyKey, recordRequests } from "./augment-requests.ts";
 import { expireWithDependents, lockAndRead } from "./augment-store.ts";
 import { codeOf, type Step, servable, storeAndCascade } from "./cascade.ts";
 import { sessionTransaction } from "./session-transaction.ts";
@@ -16,6 +17,12 @@ export interface AugmentOptions {
    * and a CONFLICT error says which version it is at.
    */
   expectedVersion?: number | undefined;
+  /**
+   * Makes a retry safe: an augment of the same product with the same key that already
+   * committed (in the last day) is not applied again, and the retry is answered with the
+   * product as it stands. Up to 200 characters; one per augment, the same one when retrying.
+   */
+  idempotencyKey?: string | undefined;
 }
 
 /** The augment that made some dependents out of date. */
@@ -46,12 +53,16 @@ interface Pending {
   readonly target: ParsedKey;
   readonly delta: unknown;
   readonly expectedVersion: number | undefined;
+  readonly idempotencyKey: string | undefined;
   resolve(product: StoredProduct): void;
   reject(error: unknown): void;
 }
 
-/** What a batch's transaction decided for each of its augments. */
-type Decided = { index: number } | { error: Error };
+/**
+ * What a batch's transaction decided for each of its augments: applied as the index-th step,
+ * refused, or already applied by an earlier request with the same idempotency key.
+ */
+type Decided = { index: number } | { error: Error } | { replay: true };
 
 const DEADLOCK = "40P01";
 
@@ -105,8 +116,20 @@ export class Augmenter {
         ),
       );
     }
+    try {
+      checkIdempotencyKey(options.idempotencyKey);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
-      const item = { target, delta, expectedVersion: options.expectedVersion, resolve, reject };
+      const item = {
+        target,
+        delta,
+        expectedVersion: options.expectedVersion,
+        idempotencyKey: options.idempotencyKey,
+        resolve,
+        reject,
+      };
       const queue = this.queues.get(target.key);
       if (queue) {
         queue.push(item);
@@ -167,6 +190,8 @@ export class Augmenter {
         const d = decided[i] as Decided;
         if ("error" in d) {
           item.reject(d.error);
+        } else if ("replay" in d) {
+          item.resolve(product);
         } else {
           // Deltas that left the hash as it was grew no version.
           const version = product.version === base ? base : base + d.index + 1;
@@ -186,7 +211,18 @@ export class Augmenter {
     const steps: Step[] = [];
     const base = current?.version ?? 0;
     let value = current?.value;
+    const keyed = batch.flatMap((item) => item.idempotencyKey ?? []);
+    const applied = await appliedRequests(tx, target.key, keyed);
+    const requests: { request: string; index: number }[] = [];
     for (const item of batch) {
+      const request = item.idempotencyKey;
+      if (
+        request !== undefined &&
+        (applied.has(request) || requests.some((r) => r.request === request))
+      ) {
+        decided.push({ replay: true });
+        continue;
+      }
       const conflict = checkVersion(target.key, current, base + steps.length, item.expectedVersion);
       if (conflict) {
         decided.push({ error: conflict });
@@ -201,6 +237,7 @@ export class Augmenter {
         if (batch.length > 1) throw new SplitBatch();
         throw reducerError(target.key, error);
       }
+      if (request !== undefined) requests.push({ request, index: steps.length });
       decided.push({ index: steps.length });
       steps.push({ previous: value, value: next, delta: item.delta });
       value = next;
@@ -210,6 +247,15 @@ export class Augmenter {
       steps.length > 0 && current
         ? await storeAndCascade(this, tx, target, current, steps, later)
         : (current as StoredProduct);
+    await recordRequests(
+      tx,
+      target.key,
+      requests.map(({ request, index }) => ({
+        request,
+        // Deltas that left the hash as it was grew no version.
+        version: product.version === base ? base : base + index + 1,
+      })),
+    );
     return { decided, base, steps, product, later };
   }
 

@@ -19,7 +19,8 @@ export function toUpdate(product: StoredProduct): ProductUpdate {
 
 /**
  * Adds an `augment<Primer>` mutation for each primer that declares `augment`: its params, the
- * typed `delta`, and an optional `expectedVersion`; it returns the stored version.
+ * typed `delta`, an optional `expectedVersion` and an optional `idempotencyKey`; it returns the
+ * stored version.
  */
 export function addAugmentFields(
   builder: KckBuilder,
@@ -58,11 +59,16 @@ export function addAugmentFields(
           expectedVersion: t.arg.int({
             description: "Apply the delta only if the product is at this version.",
           }),
+          idempotencyKey: t.arg.string({
+            description:
+              "Makes a retry safe: an augment of this product with the same key that already committed (in the last day) is not applied again, and the retry gets the product as it stands. One per augment (a UUID, say), up to 200 characters.",
+          }),
         },
         resolve: async (_root, args, ctx) =>
           toUpdate(
             await ctx.kck.augments.apply(ctx.kck.resolve(primer, args), args["delta"], {
               expectedVersion: (args["expectedVersion"] as number | null | undefined) ?? undefined,
+              idempotencyKey: (args["idempotencyKey"] as string | null | undefined) ?? undefined,
             }),
           ),
       }),

@@ -157,7 +157,7 @@ export type PrimerValue<P extends AnyPrimer> = P extends {
 const NAME = /^[A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED = new Set(["product", "products", "refresh", "invalidate", "prime", "health"]);
 // The argument names the generated fields add next to a primer's params.
-const RESERVED_PARAMS = new Set(["delta", "expectedVersion", "sinceVersion"]);
+const RESERVED_PARAMS = new Set(["delta", "expectedVersion", "idempotencyKey", "sinceVersion"]);
 
 /**
  * Declares a primer: how to compute one family of data products when one is asked for and
