@@ -104,6 +104,14 @@ const AUGMENT = `mutation ($id: String!, $amount: Int!, $memo: String) {
 const augment = (app: TestApp, id: string, amount: number, memo?: string) =>
   app.gql<{ augmentAccount: { version: number } }>(AUGMENT, { id, amount, memo });
 
+const KEYED = `mutation ($id: String!, $amount: Int!, $memo: String!) {
+  augmentAccount(id: $id, delta: { amount: $amount, memo: $memo }, idempotencyKey: $memo) {
+    version } }`;
+
+/** The same augment with its memo as its idempotency key: safe to send again. */
+const keyedAugment = (app: TestApp, id: string, amount: number, memo: string) =>
+  app.gql<{ augmentAccount: { version: number } }>(KEYED, { id, amount, memo });
+
 const unavailable = (errors: Errors): boolean =>
   errors !== undefined &&
   errors.length > 0 &&
@@ -283,6 +291,65 @@ describe("augments through a PostgreSQL restart", () => {
     expect(new Set(versions).size).toBe(versions.length);
     expect(outcomes.ok.length + outcomes.refused.length).toBe(sent);
     expect((await b.app.engine.refresh("account/busy")).value).toEqual(product?.value);
+  });
+});
+
+describe("augments retried with idempotency keys through a PostgreSQL restart", () => {
+  it("apply every augment exactly once when clients retry each refused one until it succeeds", async () => {
+    await whenAvailable(() => keyedAugment(a, "retried", 0, "opening"));
+    const memos: string[] = [];
+    let retries = 0;
+    let other: string[] = [];
+    let running = true;
+    // Six clients, three on each gateway: each augment is sent until it is answered, with its
+    // memo as its idempotency key (a refused one may have committed before its answer was lost).
+    const clientLoop = async (app: TestApp, client: number) => {
+      for (let n = 0; running; n++) {
+        const memo = `c${client}-${n}`;
+        memos.push(memo);
+        for (;;) {
+          const { errors } = await keyedAugment(app, "retried", 1, memo).catch((e: Error) => ({
+            errors: [{ message: e.message, extensions: { code: "NETWORK" } }] as Errors,
+          }));
+          if (errors === undefined) break;
+          if (!unavailable(errors)) {
+            other = [...other, `${memo}: ${JSON.stringify(errors)}`];
+            break;
+          }
+          retries++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    };
+    const loops = Array.from({ length: 6 }, (_, i) => clientLoop(i % 2 === 0 ? a : b, i));
+    await expect.poll(() => memos.length, { timeout: 30_000 }).toBeGreaterThan(60);
+    await stopServer();
+    await expect.poll(() => retries, { timeout: 30_000 }).toBeGreaterThan(6);
+    await startServer();
+    const sentBefore = memos.length;
+    await expect.poll(() => memos.length - sentBefore, { timeout: 30_000 }).toBeGreaterThan(60);
+    running = false;
+    await Promise.all(loops);
+    failedDuringOutages += retries;
+    expect(other).toEqual([]);
+
+    // Every augment is in the ledger once, and in the value.
+    const { rows } = await b.app.engine.db.query<{ memo: string; n: number }>(
+      "select memo, count(*)::int as n from ledger_entries where account = 'retried' group by memo",
+    );
+    const twice = rows.filter((row) => row.n > 1).map((row) => row.memo);
+    expect(twice).toEqual([]);
+    const stored = new Set(rows.map((row) => row.memo));
+    const missing = memos.filter((memo) => !stored.has(memo));
+    lost += missing.length;
+    expect(missing).toEqual([]);
+    expect(stored.size).toBe(memos.length + 1);
+    const product = await b.app.engine.inspect("account/retried");
+    expect(product?.value).toEqual({
+      account: "retried",
+      balance: memos.length,
+      entries: memos.length + 1,
+    });
   });
 });
 
