@@ -68,6 +68,7 @@ export async function writeAugmented(
        update kck.products set
          value = case when $4::int > 0 then $2::jsonb else value end,
          version = version + $4::int, hash = $3,
+         changed_by = case when $4::int > 0 then pg_current_xact_id() else changed_by end,
          augment_count = augment_count + $5::int, last_augmented_at = now(), updated_at = now()
        where key = $1
        returning ${WITHOUT_VALUE}

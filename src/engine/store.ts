@@ -86,11 +86,13 @@ export async function writeComputed(
     `with old as (select hash from kck.products where key = $1),
      up as (
        insert into kck.products as p (key, primer, params, value, hash, version, computed_at,
-         fresh_until, stale_until, compute_count, last_compute_ms)
-       values ($1, $2, $3, $4::jsonb, $5, 1, now(), $6, $7, 1, $8)
+         fresh_until, stale_until, compute_count, last_compute_ms, changed_by)
+       values ($1, $2, $3, $4::jsonb, $5, 1, now(), $6, $7, 1, $8, pg_current_xact_id())
        on conflict (key) do update set
          value = case when p.hash is distinct from excluded.hash then excluded.value else p.value end,
          version = p.version + (p.hash is distinct from excluded.hash)::int,
+         changed_by = case when p.hash is distinct from excluded.hash
+           then excluded.changed_by else p.changed_by end,
          hash = excluded.hash, computed_at = now(),
          fresh_until = case when p.invalidations > $10 then now() else excluded.fresh_until end,
          stale_until = case when p.invalidations > $10 then now() else excluded.stale_until end,

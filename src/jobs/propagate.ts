@@ -11,14 +11,15 @@ import { enqueuePropagation, enqueueRefreshes, primerOf } from "./queue.ts";
  * (transitively) reads is a cycle: it gets a DEPENDENCY_CYCLE error naming the keys instead.
  */
 export async function propagate(engine: Engine, log: Logger, key: string): Promise<void> {
-  // A dependent written by the same transaction that last wrote `key` was brought up to date
-  // in place by an augment rule (the row's xmin is the writing transaction): refreshing it
-  // would recompute what it already holds.
+  // A dependent whose value was changed by the same transaction that last changed `key`'s was
+  // brought up to date in place by an augment rule: refreshing it would recompute what it
+  // already holds.
   const { rows } = await engine.db.query<{ key: string }>(
     `select d.dependent as key from kck.dependencies d
      left join kck.products dp on dp.key = d.dependent
      left join kck.products kp on kp.key = d.dependency
-     where d.dependency = $1 and (dp.xmin is null or kp.xmin is null or dp.xmin <> kp.xmin)
+     where d.dependency = $1
+       and (dp.changed_by is null or kp.changed_by is null or dp.changed_by <> kp.changed_by)
      order by d.dependent`,
     [key],
   );
