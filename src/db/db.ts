@@ -86,16 +86,6 @@ export function createDb(options: DbOptions): Db {
   const onError = options.onError ?? (() => {});
   pool.on("error", onError);
   sessions.on("error", onError);
-  // pg emits 'error' on a client whose connection is lost, and the pool listens only while the
-  // client is idle: a connection lost while a transaction or a compute session holds it (the
-  // server restarting, say) would be an unhandled 'error' event and end the process. The
-  // statement in flight fails on its own, every later one fails as "not queryable", and the
-  // pool discards the client when it is released.
-  const checkedOut = (client: pg.PoolClient): void => {
-    client.on("error", () => {});
-  };
-  pool.on("connect", checkedOut);
-  sessions.on("connect", checkedOut);
   const stats = { statements: 0 };
 
   const counted = (q: pg.Pool | pg.PoolClient): Queryable => ({

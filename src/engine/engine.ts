@@ -105,8 +105,14 @@ export class Engine {
     this.augments = new Augmenter(this, { log: this.log });
     const memory = options.memory === false ? undefined : new MemoryLayer(options.memory);
     this.memory = memory;
-    this.flights = new SingleFlight({
+    // The two refer to each other through closures, called only once both exist.
+    this.preLocks = new PreLocks({
       db: this.db,
+      letGo: (key, session) => this.flights.letGo(key, session, unlockOf(session, key)),
+      flying: (key) => this.flights.has(key),
+      generation: () => memory?.generation ?? 0,
+    });
+    this.flights = new SingleFlight({
       host: {
         db: this.db,
         log: this.log,
@@ -118,16 +124,10 @@ export class Engine {
         parse: (key) => this.parse(key),
         resolve: (primer, params) => this.resolve(primer, params),
       },
-      preLocks: () => this.preLocks,
+      preLocks: this.preLocks,
       waiters: this.waiters,
       lockWaitMs: options.lockWaitMs ?? 300_000,
       track: (work) => this.track(work),
-    });
-    this.preLocks = new PreLocks({
-      db: this.db,
-      letGo: (key, session) => this.flights.letGo(key, session, unlockOf(session, key)),
-      flying: (key) => this.flights.has(key),
-      generation: () => memory?.generation ?? 0,
     });
     // Registered first, so that every later handler already sees the copy dropped.
     if (memory) {

@@ -1,4 +1,3 @@
-import type { Db } from "../db/db.ts";
 import { KckError } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import {
@@ -18,11 +17,10 @@ import { readProduct, tryLockThenRead, unlock } from "./store.ts";
 
 /** What {@link SingleFlight} needs from the engine. */
 export interface SingleFlightOptions {
-  db: Db;
-  /** What a compute runs with. */
+  /** What a compute runs with (its database too). */
   host: ComputeHost;
-  /** The compute locks reads took (made after this, hence a function). */
-  preLocks: () => PreLocks;
+  /** The compute locks reads took, which a flight takes over. */
+  preLocks: PreLocks;
   /** Wakes waiters for another process's compute on the key's change event. */
   waiters: KeyWaiters;
   /** How long a compute waits for another process that holds the same key's lock. */
@@ -59,7 +57,7 @@ export class SingleFlight {
     const current = this.flights.get(target.key);
     if (current) {
       // A lock a read took meanwhile is of use only to this flight, which is waiting for it.
-      this.options.preLocks().release(target.key);
+      this.options.preLocks.release(target.key);
       if (mode !== "force" || !current.started) return current.promise;
       // A refresh asked for after the running compute read its data must see newer data.
       current.followUp ??= current.promise.then(
@@ -83,12 +81,12 @@ export class SingleFlight {
     flight: Flight,
   ): Promise<StoredProduct> {
     // Taken before anything is awaited: the load whose read took it drops it once this returns.
-    const pre = this.options.preLocks().take(target.key);
+    const pre = this.options.preLocks.take(target.key);
     // A compute of this key that just finished here may still be letting go of its lock.
     if (pre === undefined) await this.unlocking.get(target.key);
     const session =
       pre?.session ??
-      (chain ? chain.session.retain() : new SharedSession(await this.options.db.session()));
+      (chain ? chain.session.retain() : new SharedSession(await this.options.host.db.session()));
     let broken: Error | undefined;
     let unlocked: Promise<Error | undefined> | undefined;
     try {
