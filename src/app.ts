@@ -6,9 +6,12 @@ import { openDatabase } from "./db/open.ts";
 import { Engine } from "./engine/engine.ts";
 import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
 import type { AuthOptions } from "./gateway/auth.ts";
+import { createErrorMask } from "./gateway/error-mask.ts";
 import { createFastPath } from "./gateway/fast-path.ts";
 import { createHttpHandler } from "./gateway/http-handler.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
+import { opsAccess } from "./gateway/ops-access.ts";
+import { PushedPrimers } from "./gateway/pushed-primers.ts";
 import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
 import { useCacheHints } from "./gateway/use-cache-hints.ts";
 import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
@@ -67,6 +70,24 @@ export interface AppOptions {
    * @default 10000 entries, 32 MiB
    */
   responseCache?: ResponseCacheOptions | false;
+  /**
+   * Hide the causes of failed computes and augments from clients (a coded message and an
+   * error id; the cause is logged under that id). A `PublicError` is always shown.
+   * @default true in production (`auth.production`), false otherwise
+   */
+  maskErrors?: boolean;
+  /** Serve GraphiQL to browsers at /graphql. @default false in production, true otherwise */
+  graphiql?: boolean;
+  /** Origins that browsers may call the gateway from (CORS); `*` for any. @default none */
+  corsOrigins?: readonly string[];
+  /**
+   * The longest max-age, in seconds, of a query response that read products changing by push
+   * (augmentable, source-triggered, and their readers); 0: `no-cache` with an ETag.
+   * @default 0
+   */
+  pushMaxAge?: number;
+  /** Subscriptions one WebSocket connection may hold at once. @default 100 */
+  wsMaxSubscriptions?: number;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
@@ -109,6 +130,9 @@ export function createApp(options: AppOptions): App {
   });
   let hub: Hub | undefined;
   let sockets: WebSocketGateway | undefined;
+  const production = options.auth?.production ?? false;
+  const maskError = createErrorMask({ log, maskErrors: options.maskErrors ?? production });
+  const pushed = new PushedPrimers(options.primers);
 
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined)
@@ -165,7 +189,10 @@ export function createApp(options: AppOptions): App {
           db,
           primers: options.primers,
           log,
-          metrics: metrics.engine,
+          metrics: {
+            ...metrics.engine,
+            onDependencies: (primer, dependencies) => pushed.observe(primer, dependencies),
+          },
           ...(options.memory === undefined ? {} : { memory: options.memory }),
         });
         engine.onChange((event) => metrics.changeEvent(event));
@@ -175,7 +202,7 @@ export function createApp(options: AppOptions): App {
           log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");
           return { url: "" };
         }
-        hub = new Hub({ engine, log });
+        hub = new Hub({ engine, log, metrics });
         const limits = options.limits ?? DEFAULT_LIMITS;
         gateway = createGateway({
           engine,
@@ -184,10 +211,15 @@ export function createApp(options: AppOptions): App {
           log,
           limits,
           ...(options.auth ? { auth: options.auth } : {}),
+          maskError,
+          graphiql: options.graphiql ?? !production,
+          ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
           plugins: [
             useCacheHints({
               primers: options.primers.map((p) => p.name),
               maxAge: options.cacheMaxAge ?? 3600,
+              pushMaxAge: options.pushMaxAge ?? 0,
+              pushed: (primer) => pushed.has(primer),
             }),
           ],
         });
@@ -204,12 +236,21 @@ export function createApp(options: AppOptions): App {
             graphql,
             db,
             metrics,
-            dashboard: options.dashboard === false ? undefined : createDashboard({ engine }),
+            dashboard:
+              options.dashboard === false
+                ? undefined
+                : createDashboard({ engine, allowed: opsAccess(options.auth ?? {}) }),
+            opsAllowed: opsAccess(options.auth ?? {}),
             bodyBytes: limits.bodyBytes,
             log,
           }),
         );
-        sockets = attachWebSocket(server, gateway, { log });
+        sockets = attachWebSocket(server, gateway, {
+          log,
+          maxPayload: limits.bodyBytes,
+          maxSubscriptions: options.wsMaxSubscriptions ?? 100,
+          maskError,
+        });
         const listening = server;
         await new Promise<void>((done, fail) => {
           listening.once("error", fail);

@@ -41,6 +41,16 @@ export interface Config {
   responseCache: ResponseCacheOptions | false;
   /** LOG_LEVEL for one-shot `kck` commands, which log to stderr. @default "error" */
   commandLogLevel: string;
+  /** KCK_MASK_ERRORS: hide failed computes' causes from clients (error ids instead). @default 1 in production */
+  maskErrors: boolean;
+  /** KCK_GRAPHIQL: serve GraphiQL at /graphql. @default 0 in production, 1 otherwise */
+  graphiql: boolean;
+  /** KCK_CORS_ORIGINS: comma-separated origins browsers may call from (`*`: any). @default none */
+  corsOrigins: string[];
+  /** KCK_PUSH_MAX_AGE: max-age in seconds for products that change by push; 0 sends no-cache. @default 0 */
+  pushMaxAge: number;
+  /** KCK_WS_MAX_SUBSCRIPTIONS: subscriptions one WebSocket connection may hold. @default 100 */
+  wsMaxSubscriptions: number;
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -86,8 +96,25 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 const megabytes = (mb: number): { maxBytes: number } | false =>
   mb === 0 ? false : { maxBytes: mb * 2 ** 20 };
 
+function origins(env: NodeJS.ProcessEnv): string[] {
+  const list = (env["KCK_CORS_ORIGINS"] ?? "")
+    .split(",")
+    .map((origin) => origin.trim().replace(/\/$/, ""))
+    .filter((origin) => origin !== "");
+  for (const origin of list) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new KckError(
+        "BAD_CONFIG",
+        `KCK_CORS_ORIGINS must list origins such as https://app.example.com (or *), separated by commas; got "${origin}".`,
+      );
+    }
+  }
+  return list;
+}
+
 /** Reads and checks the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env["NODE_ENV"] === "production";
   return {
     databaseUrl: env["DATABASE_URL"] || undefined,
     dataDir: env["KCK_DATA_DIR"] || ".kck",
@@ -109,8 +136,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: {
       adminToken: env["KCK_ADMIN_TOKEN"] || undefined,
       readToken: env["KCK_READ_TOKEN"] || undefined,
-      production: env["NODE_ENV"] === "production",
+      production,
     },
+    maskErrors: flag(env, "KCK_MASK_ERRORS", production),
+    graphiql: flag(env, "KCK_GRAPHIQL", !production),
+    corsOrigins: origins(env),
+    pushMaxAge: integer(env, "KCK_PUSH_MAX_AGE", 0, 0, 31_536_000),
+    wsMaxSubscriptions: integer(env, "KCK_WS_MAX_SUBSCRIPTIONS", 100, 1, 1_000_000),
     worker: flag(env, "KCK_WORKER", true),
     workerConcurrency: integer(env, "KCK_WORKER_CONCURRENCY", 4, 1, 1000),
     drainTimeoutMs: integer(env, "KCK_DRAIN_TIMEOUT_MS", 25_000, 0, 86_400_000),

@@ -17,7 +17,8 @@ export type KckErrorCode =
   | "FORBIDDEN"
   | "TIMEOUT"
   | "UNAVAILABLE"
-  | "BAD_CONFIG";
+  | "BAD_CONFIG"
+  | "LIMIT_EXCEEDED";
 
 const STATUS: Record<KckErrorCode, number> = {
   BAD_KEY: 400,
@@ -33,6 +34,7 @@ const STATUS: Record<KckErrorCode, number> = {
   TIMEOUT: 200,
   UNAVAILABLE: 503,
   BAD_CONFIG: 500,
+  LIMIT_EXCEEDED: 429,
 };
 
 /**
@@ -56,4 +58,16 @@ export class KckError extends GraphQLError {
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/**
+ * An error a primer (a compute or a reducer) throws for the client to read: its message is
+ * shown as it is, even where every other cause of a failed compute is hidden (in production,
+ * see `maskErrors`). Its code is COMPUTE_FAILED unless given.
+ */
+export class PublicError extends KckError {
+  constructor(message: string, options: { code?: KckErrorCode; cause?: unknown } = {}) {
+    super(options.code ?? "COMPUTE_FAILED", message, options);
+    this.name = "PublicError";
+  }
 }

@@ -14,7 +14,7 @@ export { Engine, type EngineOptions } from "./engine/engine.ts";
 export type { MemoryLayerOptions, MemoryLayerStats } from "./engine/memory-layer.ts";
 export { type Freshness, freshnessOf, type StoredProduct } from "./engine/product.ts";
 export type { ChangeEvent } from "./engine/store.ts";
-export { KckError, type KckErrorCode } from "./errors.ts";
+export { KckError, type KckErrorCode, PublicError } from "./errors.ts";
 export type { ResponseCacheOptions, ResponseCacheStats } from "./gateway/response-cache.ts";
 export type { JobState, JobStatus } from "./jobs/job-state.ts";
 export type { Jobs, JobsOptions } from "./jobs/worker.ts";

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
+import { redactDeep, redactSecrets } from "./redact.ts";
 import { currentRequestId } from "./request-scope.ts";
 
 export type { Logger };
@@ -13,7 +14,8 @@ export interface LoggerOptions {
 
 /**
  * Creates KCK's structured logger (JSON lines). Each line logged while a request is served
- * carries its `reqId`.
+ * carries its `reqId`. Passwords are redacted from every line: in the message, the logged
+ * fields and errors (a connection string's password, in any form, never reaches the log).
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? 1;
@@ -24,6 +26,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       mixin() {
         const reqId = currentRequestId();
         return reqId === undefined ? {} : { reqId };
+      },
+      formatters: { log: (record) => redactDeep(record, 3) as Record<string, unknown> },
+      serializers: { err: (error: Error) => redactDeep(pino.stdSerializers.err(error)) },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === "string" ? redactSecrets(arg) : arg)) as never,
+          );
+        },
       },
     },
     typeof destination === "number" ? pino.destination(destination) : destination,

@@ -1,6 +1,6 @@
 import type { Queryable } from "../db/db.ts";
 import type { StoredProduct } from "../engine/product.ts";
-import { COLUMNS, EVENTS_CHANNEL } from "../engine/store.ts";
+import { COLUMNS, EVENT_TIME, EVENTS_CHANNEL } from "../engine/store.ts";
 
 /**
  * Takes a key's lock for the rest of the transaction, then its row lock, and reads the row,
@@ -76,7 +76,7 @@ export async function writeAugmented(
      select up.*, coalesce((select array_agg(d.dependent order by d.dependent)
        from kck.dependencies d where d.dependency = up.key), '{}') as dependents
      from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}', json_build_object(
-       'k', up.key, 'v', up.version, 'op', 'augment', 'c', $4::int > 0)::text)) as notified`,
+       'k', up.key, 'v', up.version, 'op', 'augment', 'c', $4::int > 0, 't', ${EVENT_TIME})::text)) as notified`,
     [w.key, w.json, w.hash, w.versions, w.augments],
   );
   const { dependents, ...product } = rows[0] as StoredProduct & { dependents: string[] };
@@ -112,7 +112,7 @@ export async function expireWithDependents(
        returning p.key, p.version
      )
      select up.key from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
-       json_build_object('k', up.key, 'v', up.version, 'op', 'invalidate', 'c', false)::text)) as n`,
+       json_build_object('k', up.key, 'v', up.version, 'op', 'invalidate', 'c', false, 't', ${EVENT_TIME})::text)) as n`,
     [keys],
   );
   return rows.map((row) => row.key);

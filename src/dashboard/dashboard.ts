@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Engine } from "../engine/engine.ts";
+import type { OpsAccess } from "../gateway/ops-access.ts";
 import { readOverview } from "./overview.ts";
 
 const PAGE = new URL("./dashboard.html", import.meta.url);
@@ -10,6 +11,8 @@ export interface DashboardOptions {
   engine: Engine;
   /** Where the dashboard is served. @default "/kck" */
   path?: string;
+  /** Who may read it (the read token, when reads are private). @default everyone */
+  allowed?: OpsAccess;
 }
 
 // The page runs only its own inline script and talks only to this server.
@@ -39,6 +42,7 @@ export function createDashboard(
     if (raw.startsWith("/") && !raw.startsWith(path)) return false;
     const url = new URL(raw, "http://kck");
     if (url.pathname !== path && url.pathname !== `${path}/` && url.pathname !== api) return false;
+    if (options.allowed && !(await options.allowed(req, res))) return true;
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" });
       res.end("The dashboard only answers GET.\n");

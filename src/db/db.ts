@@ -1,4 +1,5 @@
 import pg from "pg";
+import { redactSecrets } from "../redact.ts";
 
 /** Something that runs one parameterised SQL statement. */
 export interface Queryable {
@@ -180,15 +181,12 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** Replaces the password in a connection string so it can be logged. */
+/**
+ * Replaces the password in a connection string so it can be logged: in a URL's user info
+ * (with a scheme or without), a `?password=` parameter, or a key=value connection string.
+ */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable connection string)";
-  }
+  return redactSecrets(url);
 }
 
 /** Opens one connection of its own (LISTEN, migrations, database creation). */

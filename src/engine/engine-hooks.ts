@@ -13,4 +13,6 @@ export interface EngineHooks {
   onCompute?(primer: string, ms: number): void;
   /** A compute (first compute or refresh) failed after `ms` milliseconds. */
   onFailure?(primer: string, ms: number): void;
+  /** A compute of a `primer` product was stored with these dependency keys (what it read). */
+  onDependencies?(primer: string, dependencies: readonly string[]): void;
 }

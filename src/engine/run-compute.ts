@@ -133,6 +133,7 @@ export async function runCompute(
     invalidations,
   });
   host.hooks.onCompute?.(primer.name, computeMs);
+  if (dependencies.size > 0) host.hooks.onDependencies?.(primer.name, [...dependencies]);
   host.memory?.changed(key);
   host.log.debug({ key, version: product.version, computeMs }, "computed");
   return product;

@@ -20,8 +20,11 @@ export interface ChangeEvent {
   t?: number;
 }
 
-// The database's clock when the statement runs, in ms: receivers subtract it from their own.
-const EVENT_TIME = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+/**
+ * The `t` of a change event in SQL: the database's clock when the statement runs, in ms.
+ * Receivers subtract it from their own (the lag metric); every pg_notify on the channel sends it.
+ */
+export const EVENT_TIME = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 /** The select list that reads a row of kck.products as a {@link StoredProduct}. */
 export const COLUMNS = `key, primer, params, value, version, hash,
@@ -263,7 +266,7 @@ export async function touchProduct(
        where key = $1 and computed_at is not null returning ${COLUMNS}
      )
      select up.* from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
-       json_build_object('k', up.key, 'v', up.version, 'op', 'compute', 'c', false)::text)) as n`,
+       json_build_object('k', up.key, 'v', up.version, 'op', 'compute', 'c', false, 't', ${EVENT_TIME})::text)) as n`,
     [w.key, w.freshUntil, w.staleUntil, w.computeMs, w.invalidations],
   );
   return rows[0];

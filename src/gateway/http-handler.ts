@@ -18,6 +18,8 @@ export interface HttpHandlerOptions {
   metrics: KckMetrics;
   /** Answers its own paths (the dashboard); resolves false for others. */
   dashboard?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
+  /** Who may scrape `/metrics` (the read token, when reads are private). @default everyone */
+  opsAllowed?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
   /** The largest request body accepted, in bytes. */
   bodyBytes: number;
   log: Logger;
@@ -53,6 +55,7 @@ export function createHttpHandler(options: HttpHandlerOptions): Handler {
       try {
         if (path === "/health") await health(options.db, res);
         else if (path === "/metrics") {
+          if (options.opsAllowed && !(await options.opsAllowed(req, res))) return;
           const text = await metrics.registry.metrics();
           res.writeHead(200, { "content-type": metrics.registry.contentType });
           res.end(text);

@@ -16,30 +16,78 @@ export interface CacheHintsOptions {
   maxAge?: number;
   /** `public` lets a shared cache (a CDN) keep responses; `private` only the client. @default "public" */
   scope?: "public" | "private";
+  /**
+   * The longest max-age (and stale-while-revalidate) for products that change by push (see
+   * `pushed`), in seconds; 0 sends `no-cache` (with the ETag, so a cache revalidates cheaply).
+   * @default 0
+   */
+  pushMaxAge?: number;
+  /** Whether a primer's products change by push (augments, source triggers, dependencies). @default none do */
+  pushed?: (primer: string) => boolean;
 }
 
 /** What the response to one operation may tell caches. */
-type Decision =
+export type CacheDecision =
   | { kind: "no-store" }
   | { kind: "revalidate" }
   | { kind: "fresh"; maxAge: number; staleWhileRevalidate: number };
 
+/** The part of {@link CacheHintsOptions} that decides the headers of a product read. */
+export type CachePolicy = Pick<CacheHintsOptions, "maxAge" | "scope" | "pushMaxAge" | "pushed">;
+
 const seconds = (ms: number) => Math.max(0, Math.floor(ms / 1000));
 
-/** How long every product read stays fresh, and how long it may then be served stale. */
-function freshness(products: readonly StoredProduct[], cap: number, now: number): Decision {
+/**
+ * How long a response built from these products may be cached: the least remaining freshness
+ * of the products (capped at `maxAge`, and at `pushMaxAge` for products that change by push,
+ * whose freshness says nothing of when the next push comes), and the least stale window.
+ */
+export function productsDecision(
+  products: readonly StoredProduct[],
+  policy: CachePolicy,
+  now: number,
+): CacheDecision {
+  const cap = policy.maxAge ?? 3600;
+  const pushCap = policy.pushMaxAge ?? 0;
   let maxAge = cap;
   let staleWhileRevalidate = cap;
   for (const product of products) {
     const freshUntil = product.freshUntil?.getTime() ?? Number.POSITIVE_INFINITY;
     const staleUntil = product.staleUntil?.getTime() ?? Number.POSITIVE_INFINITY;
-    maxAge = Math.min(maxAge, seconds(freshUntil - now));
+    const pushed = policy.pushed?.(product.primer) === true;
+    maxAge = Math.min(maxAge, seconds(freshUntil - now), pushed ? pushCap : cap);
     staleWhileRevalidate = Math.min(
       staleWhileRevalidate,
       seconds(staleUntil - Math.max(now, freshUntil)),
+      pushed ? pushCap : cap,
     );
   }
+  if (maxAge === 0 && products.some((p) => policy.pushed?.(p.primer) === true))
+    return { kind: "revalidate" };
   return { kind: "fresh", maxAge, staleWhileRevalidate };
+}
+
+/**
+ * The `Cache-Control` value of a decision (undefined: the response keeps its own). The fast
+ * path calls this with {@link productsDecision} to answer exactly as this plugin does.
+ */
+export function cacheControlOf(decision: CacheDecision, scope: "public" | "private"): string {
+  if (decision.kind === "no-store") return "no-store";
+  if (decision.kind === "revalidate") return "no-cache";
+  return `${scope}, max-age=${decision.maxAge}${decision.staleWhileRevalidate > 0 ? `, stale-while-revalidate=${decision.staleWhileRevalidate}` : ""}`;
+}
+
+/**
+ * The `Cache-Control` of a pure product read (a query of primer fields only, without errors)
+ * served from these products at `now`: what the fast path should send when it replays a stored
+ * answer, so that its max-age never outlives the products (nor a push) either.
+ */
+export function productsCacheControl(
+  products: readonly StoredProduct[],
+  policy: CachePolicy,
+  now: number = Date.now(),
+): string {
+  return cacheControlOf(productsDecision(products, policy, now), policy.scope ?? "public");
 }
 
 const ifNoneMatch = (header: string | null): string[] =>
@@ -49,24 +97,27 @@ const ifNoneMatch = (header: string | null): string[] =>
  * Adds HTTP caching hints to GraphQL responses, so that a CDN in front of KCK can serve
  * repeated queries. A query that reads only primer fields gets `Cache-Control: public,
  * max-age=<the least remaining freshness of the products it served>` (plus
- * `stale-while-revalidate` for their stale window) and an `ETag` (a hash of the body); any
+ * `stale-while-revalidate` for their stale window; at most `pushMaxAge`, or `no-cache`, when a
+ * product changes by push) and an `ETag` (a hash of the body); any
  * other query gets `no-cache` and an ETag, so caches must revalidate; a request whose
  * `If-None-Match` holds the current ETag gets `304 Not Modified`. Mutations, subscriptions
  * and responses with errors get `no-store`.
  */
 export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext> {
   const primers = new Set(options.primers);
-  const cap = options.maxAge ?? 3600;
   const scope = options.scope ?? "public";
-  const decisions = new WeakMap<Request, Decision>();
+  const decisions = new WeakMap<Request, CacheDecision>();
 
   return {
     onExecute({ args }) {
       const context = args.contextValue;
+      // Over WebSocket there is no HTTP request, and no HTTP cache to tell.
+      const request = context.request as Request | undefined;
+      if (request === undefined) return undefined;
       const operation = getOperationAST(args.document, args.operationName);
       return {
         onExecuteDone({ result }) {
-          let decision: Decision = { kind: "no-store" };
+          let decision: CacheDecision = { kind: "no-store" };
           if (operation?.operation === "query" && "data" in result && !result.errors?.length) {
             const primersOnly = operation.selectionSet.selections.every(
               (s) =>
@@ -74,10 +125,10 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
                 (primers.has(s.name.value) || s.name.value === "__typename"),
             );
             decision = primersOnly
-              ? freshness(context.served.products, cap, Date.now())
+              ? productsDecision(context.served.products, options, Date.now())
               : { kind: "revalidate" };
           }
-          decisions.set(context.request, decision);
+          decisions.set(request, decision);
         },
       };
     },
@@ -98,12 +149,7 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
       });
       headers.set("etag", etag);
       headers.append("vary", "accept");
-      headers.set(
-        "cache-control",
-        decision.kind === "revalidate"
-          ? "no-cache"
-          : `${scope}, max-age=${decision.maxAge}${decision.staleWhileRevalidate > 0 ? `, stale-while-revalidate=${decision.staleWhileRevalidate}` : ""}`,
-      );
+      headers.set("cache-control", cacheControlOf(decision, scope));
       if (ifNoneMatch(request.headers.get("if-none-match")).includes(etag)) {
         headers.delete("content-type");
         headers.delete("content-length");

@@ -1,8 +1,16 @@
 import type { Server } from "node:http";
-import type { ExecutionArgs, ExecutionResult, GraphQLError } from "graphql";
+import {
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  getOperationAST,
+  type OperationTypeNode,
+} from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
+import { KckError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import type { ErrorMask } from "./error-mask.ts";
 import { sendNextMessages } from "./next-messages.ts";
 import { readableSignalOf } from "./use-shared-subscription-results.ts";
 import type { Gateway } from "./yoga.ts";
@@ -11,6 +19,25 @@ import type { Gateway } from "./yoga.ts";
 export interface WebSocketGateway {
   /** Ends every socket (subscriptions complete) and stops accepting new ones. */
   close(): Promise<void>;
+  /** Refusals so far: messages over `maxPayload`, subscriptions past the cap. */
+  readonly refused: { oversize: number; subscriptions: number };
+}
+
+/** Options for {@link attachWebSocket}. */
+export interface WebSocketOptions {
+  log: Logger;
+  /** The path served. @default the gateway's GraphQL path */
+  path?: string;
+  /**
+   * The largest message accepted, in bytes, from the first frame on (before `connection_init`
+   * too): a larger one closes the socket with 1009. Set it to the HTTP body limit.
+   * @default 1000000
+   */
+  maxPayload?: number;
+  /** Subscriptions one connection may hold at once; past it a subscription gets an error. @default 100 */
+  maxSubscriptions?: number;
+  /** What clients see of an error thrown while an operation runs. */
+  maskError: ErrorMask;
 }
 
 /** The envelop pipeline of one operation, carried from `onSubscribe` to execution. */
@@ -32,38 +59,95 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult
 export function attachWebSocket(
   server: Server,
   gateway: Gateway,
-  options: { log: Logger; path?: string },
+  options: WebSocketOptions,
 ): WebSocketGateway {
-  const wss = new WebSocketServer({ server, path: options.path ?? gateway.graphqlEndpoint });
+  const maxSubscriptions = options.maxSubscriptions ?? 100;
+  const refused = { oversize: 0, subscriptions: 0 };
+  const wss = new WebSocketServer({
+    server,
+    path: options.path ?? gateway.graphqlEndpoint,
+    // ws checks each frame's declared length before reading it, so a large message is refused
+    // (close 1009) without being buffered, whatever the protocol state.
+    maxPayload: options.maxPayload ?? 1_000_000,
+  });
+  wss.on("connection", (socket) => {
+    socket.on("close", (code) => {
+      if (code === 1009) refused.oversize++;
+    });
+  });
+  // The ids of the subscriptions each connection holds (graphql-ws forgets an id when its
+  // operation ends, however it ends; ids it no longer knows are dropped at each count).
+  const held = new WeakMap<object, Set<string>>();
+  const openSubscriptions = (ctx: { subscriptions: Record<string, unknown> }, id: string) => {
+    let ids = held.get(ctx);
+    if (ids === undefined) {
+      ids = new Set();
+      held.set(ctx, ids);
+    }
+    for (const known of ids) if (!(known in ctx.subscriptions)) ids.delete(known);
+    return { ids, count: ids.size - (ids.has(id) ? 1 : 0) };
+  };
+  // An error thrown while an operation runs is answered as a result with that error, never
+  // by closing the socket (graphql-ws closes with 4500 on anything thrown).
+  const asResult = (error: unknown): ExecutionResult => ({
+    errors: [toGraphQLError(options.maskError(error, "Unexpected error."))],
+  });
+  const guarded =
+    (run: (args: ExecutionArgs) => unknown) =>
+    async (args: ExecutionArgs): Promise<never> => {
+      try {
+        return (await run(args)) as never;
+      } catch (error) {
+        return asResult(error) as never;
+      }
+    };
   const disposable = useServer(
     {
-      execute: (args) => (args as EnvelopedArgs).run.execute(args) as never,
-      subscribe: (args) => (args as EnvelopedArgs).run.subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } =
-          gateway.getEnveloped({
-            ...ctx,
-            req: ctx.extra.request,
-            socket: ctx.extra.socket,
-            params: payload,
-          });
-        let document: ExecutionArgs["document"];
+      execute: guarded((args) => (args as EnvelopedArgs).run.execute(args)),
+      subscribe: guarded((args) => (args as EnvelopedArgs).run.subscribe(args)),
+      onSubscribe: async (ctx, id, payload) => {
         try {
-          document = parse(payload.query);
+          const { schema, execute, subscribe, contextFactory, parse, validate } =
+            gateway.getEnveloped({
+              ...ctx,
+              req: ctx.extra.request,
+              socket: ctx.extra.socket,
+              params: payload,
+            });
+          let document: ExecutionArgs["document"];
+          try {
+            document = parse(payload.query);
+          } catch (error) {
+            return [toGraphQLError(options.maskError(error, "Unexpected error."))];
+          }
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+          const operation = getOperationAST(document, payload.operationName);
+          if (operation?.operation === ("subscription" as OperationTypeNode)) {
+            const { ids, count } = openSubscriptions(ctx, id);
+            if (count >= maxSubscriptions) {
+              refused.subscriptions++;
+              return [
+                new KckError(
+                  "LIMIT_EXCEEDED",
+                  `This connection already holds ${count} subscriptions, the most one connection may hold (KCK_WS_MAX_SUBSCRIPTIONS); complete one first, or open another connection.`,
+                ),
+              ];
+            }
+            ids.add(id);
+          }
+          const args: EnvelopedArgs = {
+            schema,
+            document,
+            operationName: payload.operationName ?? null,
+            variableValues: payload.variables ?? null,
+            contextValue: await contextFactory(),
+            run: { execute, subscribe },
+          };
+          return args;
         } catch (error) {
-          return [error as GraphQLError];
+          return [toGraphQLError(options.maskError(error, "Unexpected error."))];
         }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        const args: EnvelopedArgs = {
-          schema,
-          document,
-          operationName: payload.operationName ?? null,
-          variableValues: payload.variables ?? null,
-          contextValue: await contextFactory(),
-          run: { execute, subscribe },
-        };
-        return args;
       },
       // Subscriptions send their results themselves: one serialisation per result, shared by
       // every subscriber of the same operation, instead of graphql-ws's one per message.
@@ -76,6 +160,7 @@ export function attachWebSocket(
   );
   wss.on("error", (error) => options.log.warn({ err: error }, "WebSocket server error"));
   return {
+    refused,
     async close() {
       // Sockets that do not answer the close handshake at once are cut, so stop() cannot hang.
       const cut = setTimeout(() => {
@@ -89,3 +174,6 @@ export function attachWebSocket(
     },
   };
 }
+
+const toGraphQLError = (error: Error): GraphQLError =>
+  error instanceof GraphQLError ? error : new GraphQLError(error.message);

@@ -1,15 +1,15 @@
 import DataLoader from "dataloader";
 import type { GraphQLSchema } from "graphql";
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
-import { isUnavailable } from "../db/db.ts";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { Engine } from "../engine/engine.ts";
 import type { StoredProduct } from "../engine/product.ts";
-import { KckError } from "../errors.ts";
 import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { Hub } from "../subscriptions/hub.ts";
 import { type AuthOptions, bearerToken, useAuthorization } from "./auth.ts";
+import { corsOptions } from "./cors.ts";
+import { createErrorMask, type ErrorMask } from "./error-mask.ts";
 import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
 import { useSharedSubscriptionResults } from "./use-shared-subscription-results.ts";
 
@@ -31,6 +31,12 @@ export interface GatewayOptions {
   plugins?: (Plugin | Plugin<RequestContext>)[];
   /** The GraphQL path. @default "/graphql" */
   path?: string;
+  /** Serve GraphiQL to browsers at the GraphQL path. @default true */
+  graphiql?: boolean;
+  /** The origins browsers may call from (CORS); `*` allows any, never with credentials. @default none */
+  corsOrigins?: readonly string[];
+  /** What clients see of errors. @default createErrorMask({ log }): causes of failed computes shown */
+  maskError?: ErrorMask;
 }
 
 /** The server-context field through which the response cache passes its {@link ServedLog}. */
@@ -77,6 +83,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     context: (initial) =>
       requestContext(engine, hub, tokenOf(initial), initial[SERVED_LOG] as ServedLog | undefined),
     landingPage: false,
+    graphiql: options.graphiql ?? true,
+    cors: corsOptions(options.corsOrigins),
     batching: { limit: limits.batch },
     plugins: [
       ...limitPlugins(limits),
@@ -91,26 +99,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       warn: (...args) => log.warn({ args }, "yoga"),
       error: (...args) => log.error({ args }, "yoga"),
     },
-    maskedErrors: {
-      maskError(error, message, isDev) {
-        // A database outage is expected to happen: say so plainly, and log it once as a warning.
-        if (isUnavailable(error)) {
-          log.warn({ err: error }, "database unavailable");
-          return new KckError(
-            "UNAVAILABLE",
-            "The cache database cannot be reached right now; try again in a few seconds.",
-          );
-        }
-        const masked = maskError(error, message, isDev);
-        // Anything masked was unexpected: the client sees a generic message, the log the cause.
-        if (masked !== error)
-          log.error(
-            { err: (error as { originalError?: unknown }).originalError ?? error },
-            "unexpected error",
-          );
-        return masked;
-      },
-    },
+    maskedErrors: { maskError: options.maskError ?? createErrorMask({ log }) },
   });
 }
 

@@ -22,7 +22,7 @@ export interface KckMetrics {
   /** The registry to scrape: `await registry.metrics()` is the Prometheus text. */
   readonly registry: Registry;
   /** Hooks to pass to the engine as `EngineOptions.metrics`. */
-  readonly engine: Required<EngineHooks>;
+  readonly engine: Required<Omit<EngineHooks, "onDependencies">>;
   /** Counts a change event this instance heard and, when it carries its time, its lag. */
   changeEvent(event: ChangeEvent, receivedAt?: number): void;
   /** Counts a subscription opened on a primer's field. */

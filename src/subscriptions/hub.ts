@@ -24,6 +24,14 @@ export interface HubOptions {
   sliceSize?: number;
   /** The first wait before a failed re-read is tried again, in ms; it doubles up to 5 s. @default 100 */
   retryMs?: number;
+  /** Told of every subscription opened and closed (the `kck_open_subscriptions` gauge). */
+  metrics?: SubscriptionCounter;
+}
+
+/** Counts open subscriptions by primer. */
+export interface SubscriptionCounter {
+  subscriptionOpened(primer: string): void;
+  subscriptionClosed(primer: string): void;
 }
 
 const MAX_RETRY_MS = 5000;
@@ -64,6 +72,7 @@ export class Hub {
   private readonly bufferSize: number;
   private readonly sliceSize: number;
   private readonly retryMs: number;
+  private readonly metrics: SubscriptionCounter | undefined;
   private readonly entries = new Map<string, Entry>();
   private readonly unsubscribe: (() => void)[];
   private closed = false;
@@ -74,6 +83,7 @@ export class Hub {
     this.bufferSize = options.bufferSize ?? 16;
     this.sliceSize = options.sliceSize ?? 512;
     this.retryMs = options.retryMs ?? 100;
+    this.metrics = options.metrics;
     this.unsubscribe = [
       this.engine.onChange((event) => this.changed(event)),
       this.engine.onReconnect(() => void this.resync()),
@@ -101,6 +111,7 @@ export class Hub {
     const current = entry;
     const stream = new UpdateStream(this.bufferSize, sinceVersion, (s) => this.leave(current, s));
     current.streams.add(stream);
+    this.metrics?.subscriptionOpened(target.primer.name);
     if (first) void this.pump(current);
     try {
       await current.ready;
@@ -241,6 +252,8 @@ export class Hub {
   }
 
   private leave(entry: Entry, stream: UpdateStream): void {
+    // Once per stream: a stream calls back once, when it ends.
+    this.metrics?.subscriptionClosed(entry.target.primer.name);
     entry.streams.delete(stream);
     if (entry.streams.size === 0 && this.entries.get(entry.target.key) === entry) {
       this.entries.delete(entry.target.key);
