@@ -70,11 +70,6 @@ export function attachWebSocket(
     // (close 1009) without being buffered, whatever the protocol state.
     maxPayload: options.maxPayload ?? 1_000_000,
   });
-  wss.on("connection", (socket) => {
-    socket.on("close", (code) => {
-      if (code === 1009) refused.oversize++;
-    });
-  });
   // The ids of the subscriptions each connection holds (graphql-ws forgets an id when its
   // operation ends, however it ends; ids it no longer knows are dropped at each count).
   const held = new WeakMap<object, Set<string>>();
@@ -158,6 +153,15 @@ export function attachWebSocket(
     },
     wss,
   );
+  wss.on("connection", (socket) => {
+    // graphql-ws prints socket errors to the console; a message over the limit is one, and a
+    // client could send them all day. ws closes the socket itself (1009 for that one).
+    socket.removeAllListeners("error");
+    socket.on("error", (error: Error & { code?: string }) => {
+      if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") refused.oversize++;
+      else options.log.warn({ err: error }, "WebSocket error");
+    });
+  });
   wss.on("error", (error) => options.log.warn({ err: error }, "WebSocket server error"));
   return {
     refused,

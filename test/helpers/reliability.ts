@@ -7,6 +7,10 @@ export interface ReliabilityCounts {
   faultsInjected?: number;
   requestsFailedDuringOutages?: number;
   dataLost?: number;
+  /** WebSocket messages refused for their size (close 1009). */
+  wsOversizeRefused?: number;
+  /** Subscriptions refused past the per-connection cap. */
+  wsSubscriptionsCapped?: number;
 }
 
 /** Adds counts to this run's reliability totals. */
