@@ -212,6 +212,7 @@ export function createApp(options: AppOptions): App {
           limits,
           ...(options.auth ? { auth: options.auth } : {}),
           maskError,
+          maskErrors: options.maskErrors ?? production,
           graphiql: options.graphiql ?? !production,
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
           plugins: [

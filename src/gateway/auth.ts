@@ -43,6 +43,11 @@ export function bearerToken(header: unknown): string | undefined {
   return match?.[1];
 }
 
+/** Whether a token is the admin token (none is when no admin token is set). */
+export function isAdminToken(options: AuthOptions, token: string | undefined): boolean {
+  return options.adminToken !== undefined && same(token, options.adminToken);
+}
+
 /** Throws the KckError that refuses a request, or returns when it may run. */
 export async function authorizeRequest(options: AuthOptions, request: AuthRequest): Promise<void> {
   if (options.authorize) {

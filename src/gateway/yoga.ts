@@ -7,7 +7,7 @@ import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { Hub } from "../subscriptions/hub.ts";
-import { type AuthOptions, bearerToken, useAuthorization } from "./auth.ts";
+import { type AuthOptions, bearerToken, isAdminToken, useAuthorization } from "./auth.ts";
 import { corsOptions } from "./cors.ts";
 import { createErrorMask, type ErrorMask } from "./error-mask.ts";
 import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
@@ -37,6 +37,8 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** What clients see of errors. @default createErrorMask({ log }): causes of failed computes shown */
   maskError?: ErrorMask;
+  /** Hide stored failure causes (`lastError`) from all but admin callers. @default false */
+  maskErrors?: boolean;
 }
 
 /** The server-context field through which the response cache passes its {@link ServedLog}. */
@@ -80,8 +82,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphqlEndpoint: options.path ?? "/graphql",
     // Over HTTP the token comes from the Authorization header; over WebSocket from the
     // connectionParams of the connection (`{ authorization: "Bearer …" }` or `{ token: "…" }`).
-    context: (initial) =>
-      requestContext(engine, hub, tokenOf(initial), initial[SERVED_LOG] as ServedLog | undefined),
+    context: (initial) => {
+      const token = tokenOf(initial);
+      const context = requestContext(
+        engine,
+        hub,
+        token,
+        initial[SERVED_LOG] as ServedLog | undefined,
+      );
+      return options.maskErrors
+        ? { ...context, revealErrors: isAdminToken(options.auth ?? {}, token) }
+        : context;
+    },
     landingPage: false,
     graphiql: options.graphiql ?? true,
     cors: corsOptions(options.corsOrigins),

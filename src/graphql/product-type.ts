@@ -1,6 +1,7 @@
 import { freshnessOf, type StoredProduct } from "../engine/product.ts";
 import { type JobState, readJobState } from "../jobs/job-state.ts";
 import type { KckBuilder } from "./builder.ts";
+import type { RequestContext } from "./schema-types.ts";
 
 /** The GraphQL Product type and the `product(key)` query field. */
 export function addProductType(builder: KckBuilder) {
@@ -34,7 +35,10 @@ export function addProductType(builder: KckBuilder) {
       status: t.field({ type: JobStatus, resolve: (j) => j.status }),
       attempts: t.exposeInt("attempts", { description: "Failed attempts so far." }),
       maxAttempts: t.exposeInt("maxAttempts"),
-      lastError: t.exposeString("lastError", { nullable: true }),
+      lastError: t.string({
+        nullable: true,
+        resolve: (job, _args, ctx) => shownError(job.lastError, ctx),
+      }),
       runAt: t.expose("runAt", { type: "DateTime" }),
     }),
   });
@@ -70,7 +74,10 @@ export function addProductType(builder: KckBuilder) {
         description: "How many times it was computed successfully.",
       }),
       lastComputeMs: t.exposeFloat("lastComputeMs", { nullable: true }),
-      lastError: t.exposeString("lastError", { nullable: true }),
+      lastError: t.string({
+        nullable: true,
+        resolve: (product, _args, ctx) => shownError(product.lastError, ctx),
+      }),
       lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
       errorCount: t.exposeInt("errorCount"),
       refreshJob: t.field({
@@ -114,4 +121,10 @@ export function addProductType(builder: KckBuilder) {
   );
 
   return Product;
+}
+
+/** A stored failure's text as this caller may see it: hidden in production but from admins. */
+function shownError(text: string | null, ctx: RequestContext): string | null {
+  if (text === null || ctx.revealErrors !== false) return text;
+  return "A compute failed; its cause is hidden in production (the server's log has it, and the admin token shows it here).";
 }

@@ -16,6 +16,11 @@ export interface RequestContext {
   readonly hub: Hub;
   /** What `products` served in this operation (for caching hints and the response cache). */
   readonly served: ServedLog;
+  /**
+   * Whether this caller may read the stored causes of failures (`lastError`): false in
+   * production (`maskErrors`) unless it sent the admin token. @default true
+   */
+  readonly revealErrors?: boolean;
 }
 
 /** The products one operation was served, so that its response can be cached against them. */
