@@ -14,6 +14,7 @@ import { opsAccess } from "./gateway/ops-access.ts";
 import { PushedPrimers } from "./gateway/pushed-primers.ts";
 import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
 import { useCacheHints } from "./gateway/use-cache-hints.ts";
+import type { SseStats } from "./gateway/use-sse-delivery.ts";
 import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
@@ -111,6 +112,8 @@ export interface App {
   readonly hub: Hub;
   /** The response cache, when it is on; known once started. */
   readonly responseCache: ResponseCache | undefined;
+  /** Open SSE subscription streams, and their events not yet taken by the kernel. */
+  readonly sse: SseStats;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -133,6 +136,7 @@ export function createApp(options: AppOptions): App {
   const production = options.auth?.production ?? false;
   const maskError = createErrorMask({ log, maskErrors: options.maskErrors ?? production });
   const pushed = new PushedPrimers(options.primers);
+  const sse: SseStats = { streams: 0, unflushed: 0 };
 
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined)
@@ -179,6 +183,7 @@ export function createApp(options: AppOptions): App {
     get responseCache() {
       return responseCache;
     },
+    sse,
     stop,
     async start() {
       try {
@@ -213,6 +218,7 @@ export function createApp(options: AppOptions): App {
           ...(options.auth ? { auth: options.auth } : {}),
           maskError,
           maskErrors: options.maskErrors ?? production,
+          sseStats: sse,
           graphiql: options.graphiql ?? !production,
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
           plugins: [

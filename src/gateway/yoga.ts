@@ -12,6 +12,7 @@ import { corsOptions } from "./cors.ts";
 import { createErrorMask, type ErrorMask } from "./error-mask.ts";
 import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
 import { useSharedSubscriptionResults } from "./use-shared-subscription-results.ts";
+import { type SseStats, useSseDelivery } from "./use-sse-delivery.ts";
 
 /** The yoga instance serving one KCK schema. */
 export type Gateway = YogaServerInstance<Record<string, unknown>, RequestContext>;
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** What clients see of errors. @default createErrorMask({ log }): causes of failed computes shown */
   maskError?: ErrorMask;
+  /** Counts SSE streams and their unflushed events (for tests and metrics). */
+  sseStats?: SseStats;
   /** Hide stored failure causes (`lastError`) from all but admin callers. @default false */
   maskErrors?: boolean;
 }
@@ -103,6 +106,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       useAuthorization(options.auth ?? {}),
       // One execution per version for all subscribers of the same operation (WebSocket and SSE).
       useSharedSubscriptionResults(),
+      // SSE with the WebSocket path's backpressure: a paused reader's versions are skipped.
+      useSseDelivery(options.sseStats),
       ...(options.plugins ?? []),
     ],
     logging: {
