@@ -13,7 +13,7 @@ import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
 import { opsAccess } from "./gateway/ops-access.ts";
 import { PushedPrimers } from "./gateway/pushed-primers.ts";
 import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
-import { useCacheHints } from "./gateway/use-cache-hints.ts";
+import { type CachePolicy, useCacheHints } from "./gateway/use-cache-hints.ts";
 import type { SseStats } from "./gateway/use-sse-delivery.ts";
 import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
@@ -137,6 +137,12 @@ export function createApp(options: AppOptions): App {
   const maskError = createErrorMask({ log, maskErrors: options.maskErrors ?? production });
   const pushed = new PushedPrimers(options.primers);
   const sse: SseStats = { streams: 0, unflushed: 0 };
+  // What decides a product read's Cache-Control (`productsCacheControl`), for every path.
+  const cachePolicy: CachePolicy = {
+    maxAge: options.cacheMaxAge ?? 3600,
+    pushMaxAge: options.pushMaxAge ?? 0,
+    pushed: (primer) => pushed.has(primer),
+  };
 
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined)
@@ -221,14 +227,7 @@ export function createApp(options: AppOptions): App {
           sseStats: sse,
           graphiql: options.graphiql ?? !production,
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
-          plugins: [
-            useCacheHints({
-              primers: options.primers.map((p) => p.name),
-              maxAge: options.cacheMaxAge ?? 3600,
-              pushMaxAge: options.pushMaxAge ?? 0,
-              pushed: (primer) => pushed.has(primer),
-            }),
-          ],
+          plugins: [useCacheHints({ primers: options.primers.map((p) => p.name), ...cachePolicy })],
         });
         const yoga = gateway;
         responseCache =

@@ -94,7 +94,13 @@ describe("augment mutations", () => {
       const { data } = await augment(a, "events", 2);
       await expect.poll(() => events.length, { timeout: 30_000 }).toBe(1);
       expect(events).toEqual([
-        { k: "account/events", v: data?.augmentAccount.version, op: "augment", c: true },
+        {
+          k: "account/events",
+          v: data?.augmentAccount.version,
+          op: "augment",
+          c: true,
+          t: expect.any(Number),
+        },
       ]);
     } finally {
       off();
