@@ -47,6 +47,7 @@ export interface ContextHost {
   readDependency(target: ParsedKey): Promise<unknown>;
   /** Reads a stored product without computing it. */
   readStored(key: string): Promise<StoredProduct | undefined>;
+  /** Runs one of the compute's statements (cancelled when the compute is abandoned). */
   readonly db: Queryable;
 }
 

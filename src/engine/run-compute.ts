@@ -6,6 +6,7 @@ import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
+import { ComputeStatements } from "./compute-statements.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
 import { type Chain, cycleError } from "./flight.ts";
 import type { MemoryLayer } from "./memory-layer.ts";
@@ -46,13 +47,14 @@ export async function runCompute(
   const { session } = chain;
   const dependencies = new Set<string>();
   const controller = new AbortController();
+  const statements = new ComputeStatements(host.db, controller.signal);
   const reads = new DataLoader<ParsedKey, StoredProduct, string>(
     (targets) => host.load(targets, chain),
     { cacheKeyFn: (t) => t.key },
   );
   const ctx = createComputeContext(
     {
-      db: host.db,
+      db: { query: (text, values) => statements.run(text, values) },
       parse: (k) => host.parse(k),
       resolve: (p, v) => host.resolve(p, v),
       readStored: (stored) => readProduct(host.db, stored),
@@ -77,6 +79,8 @@ export async function runCompute(
       () => primer.compute(params, ctx),
     );
   } catch (error) {
+    // An abandoned compute's SQL is being cancelled: the key stays locked until it has stopped.
+    await statements.settled();
     const computeMs = performance.now() - started;
     host.hooks.onFailure?.(primer.name, computeMs);
     const failure =
