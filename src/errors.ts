@@ -17,7 +17,8 @@ export type KckErrorCode =
   | "FORBIDDEN"
   | "TIMEOUT"
   | "UNAVAILABLE"
-  | "BAD_CONFIG";
+  | "BAD_CONFIG"
+  | "NOT_FOUND";
 
 const STATUS: Record<KckErrorCode, number> = {
   BAD_KEY: 400,
@@ -33,6 +34,7 @@ const STATUS: Record<KckErrorCode, number> = {
   TIMEOUT: 200,
   UNAVAILABLE: 503,
   BAD_CONFIG: 500,
+  NOT_FOUND: 200,
 };
 
 /**

@@ -12,6 +12,7 @@ export type { Duration } from "./duration.ts";
 export type { ComputeContext } from "./engine/compute-context.ts";
 export { Engine, type EngineOptions } from "./engine/engine.ts";
 export type { MemoryLayerOptions, MemoryLayerStats } from "./engine/memory-layer.ts";
+export { notFound } from "./engine/not-found.ts";
 export { type Freshness, freshnessOf, type StoredProduct } from "./engine/product.ts";
 export type { ChangeEvent } from "./engine/store.ts";
 export { KckError, type KckErrorCode } from "./errors.ts";

@@ -12,6 +12,7 @@ import type { EngineHooks } from "./engine-hooks.ts";
 import { asError, type Chain, satisfies } from "./flight.ts";
 import { KeyWaiters } from "./key-waiters.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
+import { asServed } from "./not-found.ts";
 import { PreLocks } from "./pre-locks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import { SingleFlight, unlockOf } from "./single-flight.ts";
@@ -193,16 +194,18 @@ export class Engine {
     const parsed =
       typeof target === "string" ? this.parse(target) : this.resolve(target, params ?? {});
     const [result] = await this.load([parsed]);
-    if (result instanceof Error) throw result;
-    return result?.value;
+    const product = result && asServed(result);
+    if (product instanceof Error) throw product;
+    return product?.value;
   }
 
   /** Reads many products' values by key in one SQL read; rejects on the first that fails. */
   async getMany(keys: readonly string[]): Promise<unknown[]> {
     const results = await this.load(keys.map((key) => this.parse(key)));
     return results.map((result) => {
-      if (result instanceof Error) throw result;
-      return result.value;
+      const product = asServed(result);
+      if (product instanceof Error) throw product;
+      return product.value;
     });
   }
 

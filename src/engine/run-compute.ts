@@ -10,6 +10,7 @@ import { ComputeStatements } from "./compute-statements.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
 import { type Chain, cycleError } from "./flight.ts";
 import type { MemoryLayer } from "./memory-layer.ts";
+import { isNotFound, notFoundError } from "./not-found.ts";
 import type { StoredProduct } from "./product.ts";
 import { readProduct, touchProduct, writeComputed, writeFailure } from "./store.ts";
 import { withTimeout } from "./timeout.ts";
@@ -61,7 +62,11 @@ export async function runCompute(
       readDependency: async (dependency) => {
         if (chain.stack.includes(dependency.key))
           throw cycleError([...chain.stack, dependency.key]);
-        return (await reads.load(dependency)).value;
+        const product = await reads.load(dependency);
+        // Reading a product that does not exist, a compute does not exist either (unless it
+        // catches the error): the edge is kept, so the dependency's return reaches it.
+        if (product.notFound !== null) throw notFoundError(product);
+        return product.value;
       },
     },
     key,
@@ -70,6 +75,8 @@ export async function runCompute(
   );
   const started = performance.now();
   let value: unknown;
+  // Set when the compute said its product does not exist: stored as a version, not a failure.
+  let notFound: string | null = null;
   try {
     value = await withTimeout(
       host.stopping,
@@ -81,25 +88,29 @@ export async function runCompute(
   } catch (error) {
     // An abandoned compute's SQL is being cancelled: the key stays locked until it has stopped.
     await statements.settled();
-    const computeMs = performance.now() - started;
-    host.hooks.onFailure?.(primer.name, computeMs);
-    const failure =
-      error instanceof KckError && error.code !== "COMPUTE_FAILED"
-        ? error
-        : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, {
-            cause: error,
-          });
-    host.log.warn({ key, err: error, computeMs }, "compute failed");
-    await writeFailure(session.q, {
-      key,
-      primer: primer.name,
-      params,
-      error: failure.message,
-      computeMs,
-    }).catch((writeError: unknown) =>
-      host.log.error({ key, err: writeError }, "could not record a compute failure"),
-    );
-    throw failure;
+    if (!isNotFound(error)) {
+      const computeMs = performance.now() - started;
+      host.hooks.onFailure?.(primer.name, computeMs);
+      const failure =
+        error instanceof KckError && error.code !== "COMPUTE_FAILED"
+          ? error
+          : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, {
+              cause: error,
+            });
+      host.log.warn({ key, err: error, computeMs }, "compute failed");
+      await writeFailure(session.q, {
+        key,
+        primer: primer.name,
+        params,
+        error: failure.message,
+        computeMs,
+      }).catch((writeError: unknown) =>
+        host.log.error({ key, err: writeError }, "could not record a compute failure"),
+      );
+      throw failure;
+    }
+    notFound = error.message;
+    value = null;
   }
   const computeMs = performance.now() - started;
   const now = Date.now();
@@ -129,7 +140,9 @@ export async function runCompute(
     primer: primer.name,
     params,
     json,
-    hash: createHash("sha1").update(json).digest("base64url"),
+    // No value hashes to this: a NOT_FOUND version differs from every value, null included.
+    hash: notFound === null ? createHash("sha1").update(json).digest("base64url") : "not-found",
+    notFound,
     freshUntil,
     staleUntil,
     computeMs,

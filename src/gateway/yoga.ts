@@ -3,6 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { isUnavailable } from "../db/db.ts";
 import type { Engine } from "../engine/engine.ts";
+import { asServed } from "../engine/not-found.ts";
 import type { StoredProduct } from "../engine/product.ts";
 import { KckError } from "../errors.ts";
 import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
@@ -53,7 +54,8 @@ export function requestContext(
     served,
     products: new DataLoader<ParsedKey, StoredProduct, string>(
       async (targets) => {
-        const results = await engine.load(targets);
+        // A stored NOT_FOUND version reaches the field as its error.
+        const results = (await engine.load(targets)).map((result) => asServed(result));
         for (const result of results) {
           if (result instanceof Error) served.failed = true;
           else served.products.push(result);

@@ -71,6 +71,11 @@ export function addProductType(builder: KckBuilder) {
       }),
       lastComputeMs: t.exposeFloat("lastComputeMs", { nullable: true }),
       lastError: t.exposeString("lastError", { nullable: true }),
+      notFound: t.exposeString("notFound", {
+        nullable: true,
+        description:
+          "Set when the current version says the product does not exist: the message its readers get with the code NOT_FOUND.",
+      }),
       lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
       errorCount: t.exposeInt("errorCount"),
       refreshJob: t.field({

@@ -204,6 +204,7 @@ export class Hub {
         key: product.key,
         version: product.version,
         value: product.value,
+        notFound: product.notFound,
       });
       entry.latest = update;
       this.stats.updates++;
