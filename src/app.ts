@@ -9,11 +9,13 @@ import type { AuthOptions } from "./gateway/auth.ts";
 import { createFastPath } from "./gateway/fast-path.ts";
 import { createHttpHandler } from "./gateway/http-handler.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
+import { NewKeyLimiter, type NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
 import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
 import { useCacheHints } from "./gateway/use-cache-hints.ts";
 import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
+import type { StoreOptions } from "./jobs/evict.ts";
 import { type Jobs, type JobsOptions, startJobs } from "./jobs/worker.ts";
 import { type ModuleSetup, runSetups } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -21,6 +23,7 @@ import { createMetrics, type KckMetrics } from "./metrics/metrics.ts";
 import { readQueueDepth } from "./metrics/queue-depth.ts";
 import type { AnyPrimer } from "./primer/define-primer.ts";
 import { Hub } from "./subscriptions/hub.ts";
+import { Pins } from "./subscriptions/pins.ts";
 
 /** Options for {@link createApp}. Defaults are the ones `npm start` uses. */
 export interface AppOptions {
@@ -67,6 +70,18 @@ export interface AppOptions {
    * @default 10000 entries, 32 MiB
    */
   responseCache?: ResponseCacheOptions | false;
+  /**
+   * Bounds on the store (per primer, overridable by a primer's `store`), kept by a background
+   * eviction job; false turns eviction off.
+   * @default DEFAULT_STORE
+   */
+  store?: StoreOptions | false;
+  /**
+   * How fast one client may cause computes of keys not stored yet; past it, RATE_LIMITED (HTTP
+   * 429 when the whole request is refused). `npm start` reads it from KCK_NEW_KEYS_*.
+   * @default no limit
+   */
+  newKeys?: NewKeyLimitOptions | false;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
@@ -108,6 +123,7 @@ export function createApp(options: AppOptions): App {
     onError: (error) => log.warn({ err: error }, "could not read the job queue's depth"),
   });
   let hub: Hub | undefined;
+  let pins: Pins | undefined;
   let sockets: WebSocketGateway | undefined;
 
   const started = <T>(value: T | undefined, what: string): T => {
@@ -120,6 +136,8 @@ export function createApp(options: AppOptions): App {
     const current = server;
     server = undefined;
     // Subscriptions end first, so that their WebSocket and SSE connections can close.
+    await pins?.stop();
+    pins = undefined;
     hub?.close();
     hub = undefined;
     await sockets?.close();
@@ -170,12 +188,24 @@ export function createApp(options: AppOptions): App {
         });
         engine.onChange((event) => metrics.changeEvent(event));
         await runSetups(db, options.setups ?? []);
-        jobs = await startJobs(engine, log, options.jobs);
+        jobs = await startJobs(engine, log, {
+          ...options.jobs,
+          ...(options.store === undefined ? {} : { store: options.store }),
+        });
         if (options.http === false) {
           log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");
           return { url: "" };
         }
         hub = new Hub({ engine, log });
+        const subscribed = hub;
+        // Pinned at least as often as eviction runs, so that no run finds a watched key unpinned.
+        const evictMs = (options.store || undefined)?.evictIntervalMs;
+        pins = new Pins({
+          keys: () => subscribed.keys(),
+          db,
+          log,
+          everyMs: Math.min(10_000, evictMs ?? 10_000),
+        });
         const limits = options.limits ?? DEFAULT_LIMITS;
         gateway = createGateway({
           engine,
@@ -184,6 +214,12 @@ export function createApp(options: AppOptions): App {
           log,
           limits,
           ...(options.auth ? { auth: options.auth } : {}),
+          newKeys: options.newKeys
+            ? new NewKeyLimiter(options.newKeys, [
+                options.auth?.adminToken,
+                options.auth?.readToken,
+              ])
+            : undefined,
           plugins: [
             useCacheHints({
               primers: options.primers.map((p) => p.name),

@@ -18,7 +18,8 @@ export type KckErrorCode =
   | "TIMEOUT"
   | "UNAVAILABLE"
   | "BAD_CONFIG"
-  | "NOT_FOUND";
+  | "NOT_FOUND"
+  | "RATE_LIMITED";
 
 const STATUS: Record<KckErrorCode, number> = {
   BAD_KEY: 400,
@@ -35,6 +36,8 @@ const STATUS: Record<KckErrorCode, number> = {
   UNAVAILABLE: 503,
   BAD_CONFIG: 500,
   NOT_FOUND: 200,
+  // Per field: a request refused whole is answered 429 (src/gateway/use-rate-limit-status.ts).
+  RATE_LIMITED: 200,
 };
 
 /**

@@ -53,6 +53,15 @@ export interface EngineOptions {
   memory?: MemoryLayerOptions | false;
 }
 
+/** Options of {@link Engine.load}. */
+export interface LoadOptions {
+  /**
+   * Asked before this load starts the compute of a key never stored (not one under way):
+   * throws to refuse it (the key's entry is then that error). The gateway's new-key limit.
+   */
+  admitNew?: () => Promise<void>;
+}
+
 /**
  * The cache: reads products, computes the missing ones exactly once across every process on
  * the database, stores them with their dependency edges, and hears every change.
@@ -214,7 +223,11 @@ export class Engine {
    * refresh runs, missing or expired ones computed first. One entry per target, in order, an
    * Error for each that failed.
    */
-  async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
+  async load(
+    targets: readonly ParsedKey[],
+    chain?: Chain,
+    options?: LoadOptions,
+  ): Promise<(StoredProduct | Error)[]> {
     const keys = targets.map((target) => target.key);
     const owner = {};
     // A compute reads its dependencies from the database, never from the memory layer: a
@@ -228,7 +241,7 @@ export class Engine {
       return await Promise.all(
         targets.map(async (target) => {
           try {
-            return await this.serve(target, stored.get(target.key), chain);
+            return await this.serve(target, stored.get(target.key), chain, options?.admitNew);
           } catch (error) {
             return asError(error);
           } finally {
@@ -370,6 +383,7 @@ export class Engine {
     target: ParsedKey,
     stored: StoredProduct | undefined,
     chain?: Chain,
+    admitNew?: () => Promise<void>,
   ): StoredProduct | Promise<StoredProduct> {
     const state = freshnessOf(stored);
     if (state === "FRESH") {
@@ -382,6 +396,9 @@ export class Engine {
       return stored as StoredProduct;
     }
     this.hooks.onMiss?.(target.primer.name);
+    if (stored === undefined && admitNew && !this.flights.has(target.key)) {
+      return admitNew().then(() => this.flights.ensure(target, "missing", chain));
+    }
     return this.flights.ensure(target, "missing", chain);
   }
 

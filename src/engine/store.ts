@@ -5,7 +5,7 @@ import type { StoredProduct } from "./product.ts";
 export const EVENTS_CHANNEL = "kck_events";
 
 /** What happened to a product, as carried by a change event. */
-export type ChangeOp = "compute" | "invalidate" | "augment";
+export type ChangeOp = "compute" | "invalidate" | "augment" | "evict";
 
 /** A change event: small on purpose (a NOTIFY payload must stay under 8000 bytes). */
 export interface ChangeEvent {

@@ -9,9 +9,12 @@ import { KckError } from "../errors.ts";
 import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
+import { currentRemoteAddress } from "../request-scope.ts";
 import type { Hub } from "../subscriptions/hub.ts";
 import { type AuthOptions, bearerToken, useAuthorization } from "./auth.ts";
 import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
+import type { NewKeyLimiter } from "./new-key-limit.ts";
+import { useRateLimitStatus } from "./use-rate-limit-status.ts";
 import { useSharedSubscriptionResults } from "./use-shared-subscription-results.ts";
 
 /** The yoga instance serving one KCK schema. */
@@ -32,6 +35,8 @@ export interface GatewayOptions {
   plugins?: (Plugin | Plugin<RequestContext>)[];
   /** The GraphQL path. @default "/graphql" */
   path?: string;
+  /** How fast one client may cause computes of keys not stored yet. @default no limit */
+  newKeys?: NewKeyLimiter | undefined;
 }
 
 /** The server-context field through which the response cache passes its {@link ServedLog}. */
@@ -46,6 +51,7 @@ export function requestContext(
   hub: Hub,
   token: string | undefined,
   served: ServedLog = { products: [], failed: false },
+  admitNew?: () => Promise<void>,
 ): RequestContext {
   return {
     kck: engine,
@@ -55,7 +61,8 @@ export function requestContext(
     products: new DataLoader<ParsedKey, StoredProduct, string>(
       async (targets) => {
         // A stored NOT_FOUND version reaches the field as its error.
-        const results = (await engine.load(targets)).map((result) => asServed(result));
+        const loaded = await engine.load(targets, undefined, admitNew ? { admitNew } : undefined);
+        const results = loaded.map((result) => asServed(result));
         for (const result of results) {
           if (result instanceof Error) served.failed = true;
           else served.products.push(result);
@@ -76,8 +83,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphqlEndpoint: options.path ?? "/graphql",
     // Over HTTP the token comes from the Authorization header; over WebSocket from the
     // connectionParams of the connection (`{ authorization: "Bearer …" }` or `{ token: "…" }`).
-    context: (initial) =>
-      requestContext(engine, hub, tokenOf(initial), initial[SERVED_LOG] as ServedLog | undefined),
+    context: (initial) => {
+      const token = tokenOf(initial);
+      const served = initial[SERVED_LOG] as ServedLog | undefined;
+      const admit = options.newKeys?.forClient(token, remoteAddressOf(initial));
+      return requestContext(engine, hub, token, served, admit);
+    },
     landingPage: false,
     batching: { limit: limits.batch },
     plugins: [
@@ -85,6 +96,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useAuthorization(options.auth ?? {}),
       // One execution per version for all subscribers of the same operation (WebSocket and SSE).
       useSharedSubscriptionResults(),
+      useRateLimitStatus(),
       ...(options.plugins ?? []),
     ],
     logging: {
@@ -114,6 +126,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     },
   });
+}
+
+/** The client's address: the socket's (HTTP or WebSocket), else the request scope's. */
+function remoteAddressOf(initial: Record<string, unknown>): string | undefined {
+  const req = initial["req"] as { socket?: { remoteAddress?: string } } | undefined;
+  return req?.socket?.remoteAddress ?? currentRemoteAddress();
 }
 
 /** The bearer token of an HTTP request or of a graphql-ws connection. */

@@ -5,6 +5,7 @@ import { createWorkerPool, type WorkerPool } from "../db/worker-pool.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { DEFAULT_STORE, ensureEviction, type StoreOptions } from "./evict.ts";
 import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
 import { ReadTracker } from "./read-tracker.ts";
 import { Liveness, reapDeadWorkers } from "./reaper.ts";
@@ -42,6 +43,12 @@ export interface JobsOptions {
    * @default 1000
    */
   dedupeMs?: number;
+  /**
+   * Bounds on the store, enforced by a background eviction job (one across all processes);
+   * false turns eviction off.
+   * @default DEFAULT_STORE
+   */
+  store?: StoreOptions | false;
 }
 
 /** The running job system of one process. */
@@ -101,6 +108,9 @@ export async function startJobs(
     await migrateQueue(engine, logger);
     await installSourceTriggers(db, primers, log);
     await ensureSchedules(db, primers);
+    if (options.store !== false) {
+      await ensureEviction(db, options.store?.evictIntervalMs ?? DEFAULT_STORE.evictIntervalMs);
+    }
   } catch (error) {
     await db.close();
     throw error;
@@ -170,7 +180,7 @@ export async function startJobs(
             concurrency,
             pollInterval: options.pollInterval ?? 500,
             noHandleSignals: true,
-            taskList: createTasks(engine, log),
+            taskList: createTasks(engine, log, options.store ?? {}),
             parsedCronItems: crons,
             logger,
             preset: {

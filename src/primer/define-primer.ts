@@ -13,6 +13,11 @@ import {
   type ScheduleOptions,
   type SourceOptions,
 } from "./policies.ts";
+import {
+  type NormalisedStoreLimits,
+  normaliseStoreLimits,
+  type StoreLimits,
+} from "./store-limits.ts";
 
 /** A primer's GraphQL output type: a scalar name, a defined object, or a one-item list of them. */
 export type OutputType = TypeParam<KckSchemaTypes>;
@@ -119,6 +124,12 @@ export interface PrimerOptions<
    * per dependency primer. Without a rule, dependents are invalidated instead.
    */
   augmentFrom?: { readonly [K in keyof R]: AugmentFromRule<ParamsOf<S>, ValueOf<T>, R[K]> };
+  /**
+   * Bounds on how many of its products are stored, and for how long unread; eviction runs in
+   * the background. `{ maxProducts: 10_000, evictAfter: "1d" }`.
+   * @default the app's store options (KCK_STORE_MAX_PRODUCTS, KCK_STORE_EVICT_AFTER_MS)
+   */
+  store?: StoreLimits;
 }
 
 /** `null` when a primer is declared `nullable: true`, nothing otherwise. */
@@ -153,6 +164,8 @@ export interface Primer<
   readonly augment: AugmentSpec<ParamsOf<S>, ValueOf<T>, D> | undefined;
   /** How to follow the augments of the products it reads. */
   readonly augmentFrom: readonly AnyAugmentFromRule[];
+  /** Its store limits; undefined fields take the app's defaults. */
+  readonly store: NormalisedStoreLimits;
 }
 
 /** Any primer, whatever its params and type. */
@@ -231,6 +244,7 @@ export function definePrimer<
     policies: normalisePolicies(options.name, options.params, options),
     augment: options.augment,
     augmentFrom: (options.augmentFrom ?? []) as readonly AnyAugmentFromRule[],
+    store: normaliseStoreLimits(options.name, options.store),
   };
 }
 

@@ -85,6 +85,11 @@ export class Hub {
     return this.entries.size;
   }
 
+  /** The keys that have subscribers on this instance. */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   /**
    * Subscribes to a product: the stream yields its current version (computed first if it is
    * missing) unless the client saw it already (`sinceVersion`), then every newer version.
