@@ -156,7 +156,8 @@ export async function runEviction(
   options: StoreOptions | false,
   log: Logger,
 ): Promise<void> {
-  const intervalMs = (options || {}).evictIntervalMs ?? DEFAULT_STORE.evictIntervalMs;
+  const intervalMs =
+    (options === false ? undefined : options.evictIntervalMs) ?? DEFAULT_STORE.evictIntervalMs;
   await q.query(
     `select graphile_worker.add_job($1, '{}'::json, run_at => now() + make_interval(secs => $2 / 1000.0),
        job_key => $3, job_key_mode => 'replace', max_attempts => 5)`,
