@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { definePrimer, param } from "../src/index.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
+import { wsClient } from "./helpers/subscribe.ts";
 
 const computed = new Set<string>();
 const echo = definePrimer({
@@ -97,5 +98,43 @@ describe("the new-key limit", () => {
     const admin = await post(`{ ${fields(20, 21)} }`, "admin-secret");
     expect(admin).toMatchObject({ status: 200, body: { data: { e20: 20, e21: 21 } } });
     expect(admin.body.errors).toBeUndefined();
+  });
+
+  it("counts a subscription to a key not stored yet, and refuses it past the budget", async () => {
+    const client = wsClient(kck.url);
+    try {
+      const refused = await new Promise<unknown[]>((resolve) => {
+        const errors: unknown[] = [];
+        client.subscribe(
+          { query: "subscription { echo(n: 30) { version value } }" },
+          {
+            next: (message) => {
+              if (message.errors) errors.push(...message.errors);
+            },
+            error: (error) => resolve([...errors, error]),
+            complete: () => resolve(errors),
+          },
+        );
+      });
+      expect(JSON.stringify(refused)).toContain("RATE_LIMITED");
+      expect(await kck.app.engine.inspect("echo/30")).toBeUndefined();
+      // A stored key can still be subscribed to.
+      const first = await new Promise<unknown>((resolve) => {
+        const stop = client.subscribe(
+          { query: "subscription { echo(n: 1) { version value } }" },
+          {
+            next: (message) => {
+              stop();
+              resolve(message.data);
+            },
+            error: resolve,
+            complete: () => {},
+          },
+        );
+      });
+      expect(first).toEqual({ echo: { version: 1, value: 1 } });
+    } finally {
+      await client.dispose();
+    }
   });
 });

@@ -58,6 +58,7 @@ export function requestContext(
     hub,
     token,
     served,
+    admitNew,
     products: new DataLoader<ParsedKey, StoredProduct, string>(
       async (targets) => {
         // A stored NOT_FOUND version reaches the field as its error.

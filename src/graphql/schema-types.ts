@@ -16,6 +16,8 @@ export interface RequestContext {
   readonly hub: Hub;
   /** What `products` served in this operation (for caching hints and the response cache). */
   readonly served: ServedLog;
+  /** The client's new-key limit, when one is set: asked before computing a key not stored. */
+  readonly admitNew?: (() => Promise<void>) | undefined;
 }
 
 /** The products one operation was served, so that its response can be cached against them. */
