@@ -202,7 +202,7 @@ export function createApp(options: AppOptions): App {
         const evictMs = (options.store || undefined)?.evictIntervalMs;
         pins = new Pins({
           keys: () => subscribed.keys(),
-          db,
+          db: jobs.bookkeeping,
           log,
           everyMs: Math.min(10_000, evictMs ?? 10_000),
         });

@@ -40,12 +40,16 @@ const EVICT_JOB_KEY = "kck:evict";
 const BATCH = 1000;
 const MAX_BATCHES = 50;
 
-/** Books the eviction job unless one is waiting (one across every process, by its job key). */
-export async function ensureEviction(q: Queryable, intervalMs: number): Promise<void> {
+/**
+ * Asks for an eviction run now, unless one is waiting already (one across every process, by
+ * its job key). Called on a timer by each process that runs a worker: the job lives only
+ * while it waits and runs, so an idle queue stays empty.
+ */
+export async function requestEviction(q: Queryable): Promise<void> {
   await q.query(
-    `select graphile_worker.add_job($1, '{}'::json, run_at => now() + make_interval(secs => $2 / 1000.0),
-       job_key => $3, job_key_mode => 'preserve_run_at', max_attempts => 5)`,
-    [TASK.evict, intervalMs, EVICT_JOB_KEY],
+    `select graphile_worker.add_job($1, '{}'::json, job_key => $2,
+       job_key_mode => 'preserve_run_at', max_attempts => 1)`,
+    [TASK.evict, EVICT_JOB_KEY],
   );
 }
 
@@ -149,21 +153,13 @@ export async function evictProducts(
   return evicted;
 }
 
-/** The eviction task: books the next run first (so a crash cannot end them), then evicts. */
+/** The eviction task: one run with this process's store options (none when they are off). */
 export async function runEviction(
   q: Queryable,
   primers: Iterable<AnyPrimer>,
   options: StoreOptions | false,
   log: Logger,
 ): Promise<void> {
-  const intervalMs =
-    (options === false ? undefined : options.evictIntervalMs) ?? DEFAULT_STORE.evictIntervalMs;
-  await q.query(
-    `select graphile_worker.add_job($1, '{}'::json, run_at => now() + make_interval(secs => $2 / 1000.0),
-       job_key => $3, job_key_mode => 'replace', max_attempts => 5)`,
-    [TASK.evict, intervalMs, EVICT_JOB_KEY],
-  );
-  // Eviction is off in this process: the next run is booked, for a process where it is on.
   if (options === false) return;
   const evicted = await evictProducts(q, primers, options);
   if (Object.keys(evicted).length > 0) log.info({ evicted }, "evicted products");

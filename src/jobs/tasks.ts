@@ -41,7 +41,6 @@ export function createTasks(
 ): TaskList {
   return {
     [TASK.evict]: async () => {
-      // Off here, on in the process that booked it: passed on, for a worker of that process.
       await runEviction(engine.db, engine.primers.values(), store, log);
     },
     [TASK.refresh]: async (payload) => {
