@@ -10,6 +10,7 @@ import { createErrorMask } from "./gateway/error-mask.ts";
 import { createFastPath } from "./gateway/fast-path.ts";
 import { createHttpHandler } from "./gateway/http-handler.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
+import { NewKeyLimiter, type NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
 import { opsAccess } from "./gateway/ops-access.ts";
 import { PushedPrimers } from "./gateway/pushed-primers.ts";
 import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
@@ -18,6 +19,7 @@ import type { SseStats } from "./gateway/use-sse-delivery.ts";
 import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
 import { createGateway, type Gateway } from "./gateway/yoga.ts";
 import { buildSchema } from "./graphql/schema.ts";
+import type { StoreOptions } from "./jobs/evict.ts";
 import { type Jobs, type JobsOptions, startJobs } from "./jobs/worker.ts";
 import { type ModuleSetup, runSetups } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -25,6 +27,7 @@ import { createMetrics, type KckMetrics } from "./metrics/metrics.ts";
 import { readQueueDepth } from "./metrics/queue-depth.ts";
 import type { AnyPrimer } from "./primer/define-primer.ts";
 import { Hub } from "./subscriptions/hub.ts";
+import { Pins } from "./subscriptions/pins.ts";
 
 /** Options for {@link createApp}. Defaults are the ones `npm start` uses. */
 export interface AppOptions {
@@ -89,6 +92,18 @@ export interface AppOptions {
   pushMaxAge?: number;
   /** Subscriptions one WebSocket connection may hold at once. @default 100 */
   wsMaxSubscriptions?: number;
+  /**
+   * Bounds on the store (per primer, overridable by a primer's `store`), kept by a background
+   * eviction job; false turns eviction off.
+   * @default DEFAULT_STORE
+   */
+  store?: StoreOptions | false;
+  /**
+   * How fast one client may cause computes of keys not stored yet; past it, RATE_LIMITED (HTTP
+   * 429 when the whole request is refused). `npm start` reads it from KCK_NEW_KEYS_*.
+   * @default no limit
+   */
+  newKeys?: NewKeyLimitOptions | false;
 }
 
 /** A KCK gateway: start it, use its engine, stop it. */
@@ -132,6 +147,7 @@ export function createApp(options: AppOptions): App {
     onError: (error) => log.warn({ err: error }, "could not read the job queue's depth"),
   });
   let hub: Hub | undefined;
+  let pins: Pins | undefined;
   let sockets: WebSocketGateway | undefined;
   const production = options.auth?.production ?? false;
   const maskError = createErrorMask({ log, maskErrors: options.maskErrors ?? production });
@@ -154,6 +170,8 @@ export function createApp(options: AppOptions): App {
     const current = server;
     server = undefined;
     // Subscriptions end first, so that their WebSocket and SSE connections can close.
+    await pins?.stop();
+    pins = undefined;
     hub?.close();
     hub = undefined;
     await sockets?.close();
@@ -208,12 +226,24 @@ export function createApp(options: AppOptions): App {
         });
         engine.onChange((event) => metrics.changeEvent(event));
         await runSetups(db, options.setups ?? []);
-        jobs = await startJobs(engine, log, options.jobs);
+        jobs = await startJobs(engine, log, {
+          ...options.jobs,
+          ...(options.store === undefined ? {} : { store: options.store }),
+        });
         if (options.http === false) {
           log.info({ primers: options.primers.map((p) => p.name) }, "KCK worker is running");
           return { url: "" };
         }
         hub = new Hub({ engine, log, metrics });
+        const subscribed = hub;
+        // Pinned at least as often as eviction runs, so that no run finds a watched key unpinned.
+        const evictMs = (options.store || undefined)?.evictIntervalMs;
+        pins = new Pins({
+          keys: () => subscribed.keys(),
+          db: jobs.bookkeeping,
+          log,
+          everyMs: Math.min(10_000, evictMs ?? 10_000),
+        });
         const limits = options.limits ?? DEFAULT_LIMITS;
         gateway = createGateway({
           engine,
@@ -227,6 +257,12 @@ export function createApp(options: AppOptions): App {
           sseStats: sse,
           graphiql: options.graphiql ?? !production,
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+          newKeys: options.newKeys
+            ? new NewKeyLimiter(options.newKeys, [
+                options.auth?.adminToken,
+                options.auth?.readToken,
+              ])
+            : undefined,
           plugins: [useCacheHints({ primers: options.primers.map((p) => p.name), ...cachePolicy })],
         });
         const yoga = gateway;

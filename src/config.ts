@@ -2,7 +2,9 @@ import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
 import { KckError } from "./errors.ts";
 import type { AuthOptions } from "./gateway/auth.ts";
 import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
+import type { NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
 import type { ResponseCacheOptions } from "./gateway/response-cache.ts";
+import { DEFAULT_STORE, type StoreOptions } from "./jobs/evict.ts";
 
 /** Everything `npm start` reads from the environment, normalised once. */
 export interface Config {
@@ -51,6 +53,16 @@ export interface Config {
   pushMaxAge: number;
   /** KCK_WS_MAX_SUBSCRIPTIONS: subscriptions one WebSocket connection may hold. @default 100 */
   wsMaxSubscriptions: number;
+  /**
+   * KCK_STORE_MAX_PRODUCTS (per primer), KCK_STORE_EVICT_AFTER_MS (0: never),
+   * KCK_STORE_FAILURE_TTL_MS, KCK_STORE_EVICT_INTERVAL_MS: the store's bounds. @default DEFAULT_STORE
+   */
+  store: StoreOptions;
+  /**
+   * KCK_NEW_KEYS_PER_SECOND (0 turns the limit off) and KCK_NEW_KEYS_BURST: how fast one
+   * client may cause computes of keys not stored yet. @default 50 a second, bursts of 500
+   */
+  newKeys: NewKeyLimitOptions | false;
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -112,6 +124,12 @@ function origins(env: NodeJS.ProcessEnv): string[] {
   return list;
 }
 
+function newKeyLimit(env: NodeJS.ProcessEnv): NewKeyLimitOptions | false {
+  const perSecond = integer(env, "KCK_NEW_KEYS_PER_SECOND", 50, 0, 1_000_000);
+  if (perSecond === 0) return false;
+  return { perSecond, burst: integer(env, "KCK_NEW_KEYS_BURST", 500, 1, 100_000_000) };
+}
+
 /** Reads and checks the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env["NODE_ENV"] === "production";
@@ -148,5 +166,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drainTimeoutMs: integer(env, "KCK_DRAIN_TIMEOUT_MS", 25_000, 0, 86_400_000),
     memory: megabytes(integer(env, "KCK_MEMORY_MB", 64, 0, 1_000_000)),
     responseCache: megabytes(integer(env, "KCK_RESPONSE_CACHE_MB", 32, 0, 1_000_000)),
+    store: {
+      maxProducts: integer(env, "KCK_STORE_MAX_PRODUCTS", DEFAULT_STORE.maxProducts, 1, 2 ** 31),
+      evictAfterMs:
+        integer(env, "KCK_STORE_EVICT_AFTER_MS", DEFAULT_STORE.evictAfterMs, 0, 2 ** 45) ||
+        Number.POSITIVE_INFINITY,
+      failureTtlMs: integer(
+        env,
+        "KCK_STORE_FAILURE_TTL_MS",
+        DEFAULT_STORE.failureTtlMs,
+        0,
+        2 ** 45,
+      ),
+      evictIntervalMs: integer(
+        env,
+        "KCK_STORE_EVICT_INTERVAL_MS",
+        DEFAULT_STORE.evictIntervalMs,
+        100,
+        86_400_000,
+      ),
+    },
+    newKeys: newKeyLimit(env),
   };
 }

@@ -18,7 +18,9 @@ export type KckErrorCode =
   | "TIMEOUT"
   | "UNAVAILABLE"
   | "BAD_CONFIG"
-  | "LIMIT_EXCEEDED";
+  | "LIMIT_EXCEEDED"
+  | "NOT_FOUND"
+  | "RATE_LIMITED";
 
 const STATUS: Record<KckErrorCode, number> = {
   BAD_KEY: 400,
@@ -35,6 +37,9 @@ const STATUS: Record<KckErrorCode, number> = {
   UNAVAILABLE: 503,
   BAD_CONFIG: 500,
   LIMIT_EXCEEDED: 429,
+  NOT_FOUND: 200,
+  // Per field: a request refused whole is answered 429 (src/gateway/use-rate-limit-status.ts).
+  RATE_LIMITED: 200,
 };
 
 /**

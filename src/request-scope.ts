@@ -2,8 +2,10 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 
 /** What KCK knows about the request being served, wherever its work goes. */
-interface RequestScope {
+export interface RequestScope {
   readonly requestId: string;
+  /** The client's address, as the socket gives it. */
+  readonly remoteAddress?: string | undefined;
 }
 
 // Async context rather than a child logger passed around: the engine's lines (a compute that
@@ -22,9 +24,17 @@ export function requestIdFrom(header: string | readonly string[] | null | undefi
   return typeof sent === "string" && ACCEPTABLE.test(sent) ? sent : randomUUID();
 }
 
-/** Runs `fn` so that everything it starts, however asynchronous, sees `requestId`. */
-export function runWithRequestId<T>(requestId: string, fn: () => T): T {
-  return scope.run({ requestId }, fn);
+/**
+ * Runs `fn` so that everything it starts, however asynchronous, sees `requestId` (and the
+ * client's address, when given).
+ */
+export function runWithRequestId<T>(request: string | RequestScope, fn: () => T): T {
+  return scope.run(typeof request === "string" ? { requestId: request } : request, fn);
+}
+
+/** The remote address of the request whose work is running now, if known. */
+export function currentRemoteAddress(): string | undefined {
+  return scope.getStore()?.remoteAddress;
 }
 
 /** The id of the request whose work is running now; undefined outside any request. */

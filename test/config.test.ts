@@ -23,3 +23,27 @@ it("waits 25 s for a drain unless KCK_DRAIN_TIMEOUT_MS says otherwise", () => {
     'KCK_DRAIN_TIMEOUT_MS must be a whole number from 0 to 86400000; got "-1".',
   );
 });
+
+it("bounds the store and the pace of new keys by default, and reads both from the environment", () => {
+  expect(readConfig({})).toMatchObject({
+    store: { maxProducts: 1_000_000, evictAfterMs: 604_800_000, failureTtlMs: 60_000 },
+    newKeys: { perSecond: 50, burst: 500 },
+  });
+  const set = readConfig({
+    KCK_STORE_MAX_PRODUCTS: "10",
+    KCK_STORE_EVICT_AFTER_MS: "0",
+    KCK_STORE_FAILURE_TTL_MS: "5000",
+    KCK_STORE_EVICT_INTERVAL_MS: "1000",
+    KCK_NEW_KEYS_PER_SECOND: "0",
+  });
+  expect(set.store).toEqual({
+    maxProducts: 10,
+    evictAfterMs: Number.POSITIVE_INFINITY,
+    failureTtlMs: 5000,
+    evictIntervalMs: 1000,
+  });
+  expect(set.newKeys).toBe(false);
+  expect(() => readConfig({ KCK_NEW_KEYS_BURST: "many" })).toThrow(
+    'KCK_NEW_KEYS_BURST must be a whole number from 1 to 100000000; got "many".',
+  );
+});

@@ -1,5 +1,6 @@
 import type { Queryable } from "../db/db.ts";
 import type { Engine } from "../engine/engine.ts";
+import { notFoundError } from "../engine/not-found.ts";
 import type { StoredProduct } from "../engine/product.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
@@ -207,6 +208,8 @@ export class Augmenter {
     if (!servable(current) && batch.some((item) => item.expectedVersion === undefined)) {
       return "missing" as const;
     }
+    // A product that does not exist has nothing to apply a delta to.
+    if (current?.notFound != null) throw notFoundError(current);
     const decided: Decided[] = [];
     const steps: Step[] = [];
     const base = current?.version ?? 0;

@@ -26,6 +26,7 @@ const USAGE_CODES = new Set(["BAD_KEY", "BAD_PARAM", "UNKNOWN_PRIMER", "BAD_CONF
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof KckError && USAGE_CODES.has(error.code)) return EXIT.USAGE;
+  if (error instanceof KckError && error.code === "NOT_FOUND") return EXIT.NOT_FOUND;
   return EXIT.FAILURE;
 }
 

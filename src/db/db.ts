@@ -1,5 +1,6 @@
 import pg from "pg";
 import { redactSecrets } from "../redact.ts";
+import { runCancellable } from "./cancellable-statement.ts";
 
 /** Something that runs one parameterised SQL statement. */
 export interface Queryable {
@@ -39,11 +40,21 @@ export interface Db extends Queryable {
    * may use one but must neither wait for one nor open a new one.
    */
   idleSession(): Promise<Session> | undefined;
+  /**
+   * Runs one statement of a compute on a pool of its own (so that slow compute SQL never holds
+   * the connections reads need), cancelled in PostgreSQL when `signal` aborts; settles only once
+   * the server has stopped it.
+   */
+  computeQuery<R extends object = Record<string, unknown>>(
+    text: string,
+    values: readonly unknown[] | undefined,
+    signal: AbortSignal,
+  ): Promise<QueryResult<R>>;
   /** How many statements this Db has sent, for tests and metrics. */
   readonly stats: { statements: number };
   /** The connection string, for components that need a connection of their own. */
   readonly url: string;
-  /** Closes both pools. */
+  /** Closes every pool. */
   close(): Promise<void>;
 }
 
@@ -61,6 +72,11 @@ export interface DbOptions {
    * @default 10
    */
   sessionPoolSize?: number;
+  /**
+   * Connections for the statements computes run (`ctx.sql`).
+   * @default poolSize
+   */
+  computePoolSize?: number;
   /** Sent to the server as application_name. @default "kck" */
   applicationName?: string;
   /** Called when an idle connection fails (the server restarted, say). */
@@ -84,9 +100,14 @@ export function createDb(options: DbOptions): Db {
   };
   const pool = new pg.Pool({ ...common, max: options.poolSize ?? 10 });
   const sessions = new pg.Pool({ ...common, max: options.sessionPoolSize ?? 10 });
+  const computes = new pg.Pool({
+    ...common,
+    max: options.computePoolSize ?? options.poolSize ?? 10,
+  });
   const onError = options.onError ?? (() => {});
   pool.on("error", onError);
   sessions.on("error", onError);
+  computes.on("error", onError);
   const stats = { statements: 0 };
 
   const counted = (q: pg.Pool | pg.PoolClient): Queryable => ({
@@ -141,6 +162,24 @@ export function createDb(options: DbOptions): Db {
       }
     },
     session,
+    async computeQuery<R extends object>(
+      text: string,
+      values: readonly unknown[] | undefined,
+      signal: AbortSignal,
+    ) {
+      stats.statements++;
+      const target = {
+        pool: computes,
+        connect: () => connectClient(options.url, "kck-cancel"),
+      };
+      const result = await runCancellable<R & pg.QueryResultRow>(
+        target,
+        text,
+        values as unknown[] | undefined,
+        signal,
+      );
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    },
     idleSession() {
       // Claims made in the same tick all see the same idle count: past it, the pool would
       // open new connections (or wait for one), which an idle session must never do.
@@ -152,7 +191,7 @@ export function createDb(options: DbOptions): Db {
     },
     async close() {
       if (pool.ending) return;
-      await Promise.all([pool.end(), sessions.end()]);
+      await Promise.all([pool.end(), sessions.end(), computes.end()]);
     },
   };
 }

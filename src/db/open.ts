@@ -8,7 +8,7 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string | undefined;
   /** Where the embedded server keeps its data. @default ".kck" */
   dataDir?: string;
-  /** Connections in each of the two pools. @default 10 */
+  /** Connections in each of the three pools (queries, compute sessions, compute statements). @default 10 */
   poolSize?: number;
   log: Logger;
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from "../db/db.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
+import { notFound } from "./not-found.ts";
 import type { StoredProduct } from "./product.ts";
 
 /** What `ctx.unchanged()` returns: tells the engine to keep the stored value. */
@@ -35,6 +36,13 @@ export interface ComputeContext {
    * its freshness moves. Nothing downstream is refreshed.
    */
   unchanged(): never;
+  /**
+   * Says that this product does not exist (its source row was deleted, say):
+   * `return ctx.notFound("No author 7.")`. Stored as a new version: readers and subscribers get
+   * a NOT_FOUND error with this message (not the last good value) until a compute returns a
+   * value again. Same as `throw notFound(message)`.
+   */
+  notFound(message?: string): never;
 }
 
 /** What the context needs from the engine. */
@@ -47,6 +55,7 @@ export interface ContextHost {
   readDependency(target: ParsedKey): Promise<unknown>;
   /** Reads a stored product without computing it. */
   readStored(key: string): Promise<StoredProduct | undefined>;
+  /** Runs one of the compute's statements (cancelled when the compute is abandoned). */
   readonly db: Queryable;
 }
 
@@ -74,5 +83,8 @@ export function createComputeContext(
     },
     previous: () => host.readStored(key),
     unchanged: () => UNCHANGED as never,
+    notFound: (message) => {
+      throw notFound(message ?? `The product ${key} does not exist.`);
+    },
   };
 }

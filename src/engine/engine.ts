@@ -12,6 +12,7 @@ import type { EngineHooks } from "./engine-hooks.ts";
 import { asError, type Chain, satisfies } from "./flight.ts";
 import { KeyWaiters } from "./key-waiters.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
+import { asServed } from "./not-found.ts";
 import { PreLocks } from "./pre-locks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import { SingleFlight, unlockOf } from "./single-flight.ts";
@@ -50,6 +51,15 @@ export interface EngineOptions {
    * @default its own defaults (100000 entries, 64 MiB)
    */
   memory?: MemoryLayerOptions | false;
+}
+
+/** Options of {@link Engine.load}. */
+export interface LoadOptions {
+  /**
+   * Asked before this load starts the compute of a key never stored (not one under way):
+   * throws to refuse it (the key's entry is then that error). The gateway's new-key limit.
+   */
+  admitNew?: () => Promise<void>;
 }
 
 /**
@@ -193,16 +203,18 @@ export class Engine {
     const parsed =
       typeof target === "string" ? this.parse(target) : this.resolve(target, params ?? {});
     const [result] = await this.load([parsed]);
-    if (result instanceof Error) throw result;
-    return result?.value;
+    const product = result && asServed(result);
+    if (product instanceof Error) throw product;
+    return product?.value;
   }
 
   /** Reads many products' values by key in one SQL read; rejects on the first that fails. */
   async getMany(keys: readonly string[]): Promise<unknown[]> {
     const results = await this.load(keys.map((key) => this.parse(key)));
     return results.map((result) => {
-      if (result instanceof Error) throw result;
-      return result.value;
+      const product = asServed(result);
+      if (product instanceof Error) throw product;
+      return product.value;
     });
   }
 
@@ -211,7 +223,11 @@ export class Engine {
    * refresh runs, missing or expired ones computed first. One entry per target, in order, an
    * Error for each that failed.
    */
-  async load(targets: readonly ParsedKey[], chain?: Chain): Promise<(StoredProduct | Error)[]> {
+  async load(
+    targets: readonly ParsedKey[],
+    chain?: Chain,
+    options?: LoadOptions,
+  ): Promise<(StoredProduct | Error)[]> {
     const keys = targets.map((target) => target.key);
     const owner = {};
     // A compute reads its dependencies from the database, never from the memory layer: a
@@ -225,7 +241,7 @@ export class Engine {
       return await Promise.all(
         targets.map(async (target) => {
           try {
-            return await this.serve(target, stored.get(target.key), chain);
+            return await this.serve(target, stored.get(target.key), chain, options?.admitNew);
           } catch (error) {
             return asError(error);
           } finally {
@@ -367,6 +383,7 @@ export class Engine {
     target: ParsedKey,
     stored: StoredProduct | undefined,
     chain?: Chain,
+    admitNew?: () => Promise<void>,
   ): StoredProduct | Promise<StoredProduct> {
     const state = freshnessOf(stored);
     if (state === "FRESH") {
@@ -379,6 +396,9 @@ export class Engine {
       return stored as StoredProduct;
     }
     this.hooks.onMiss?.(target.primer.name);
+    if (stored === undefined && admitNew && !this.flights.has(target.key)) {
+      return admitNew().then(() => this.flights.ensure(target, "missing", chain));
+    }
     return this.flights.ensure(target, "missing", chain);
   }
 

@@ -23,6 +23,11 @@ export interface StoredProduct {
   readonly lastAugmentedAt: Date | null;
   /** How many times it was invalidated: a compute that saw fewer stores its value expired. */
   readonly invalidations: number;
+  /**
+   * Set when this version says the product does not exist (its compute threw `notFound`): the
+   * message readers get with the code NOT_FOUND. Null for a version with a value.
+   */
+  readonly notFound: string | null;
 }
 
 /**

@@ -6,9 +6,11 @@ import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
+import { ComputeStatements } from "./compute-statements.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
 import { type Chain, cycleError } from "./flight.ts";
 import type { MemoryLayer } from "./memory-layer.ts";
+import { isNotFound, notFoundError } from "./not-found.ts";
 import type { StoredProduct } from "./product.ts";
 import { readProduct, touchProduct, writeComputed, writeFailure } from "./store.ts";
 import { withTimeout } from "./timeout.ts";
@@ -46,20 +48,25 @@ export async function runCompute(
   const { session } = chain;
   const dependencies = new Set<string>();
   const controller = new AbortController();
+  const statements = new ComputeStatements(host.db, controller.signal);
   const reads = new DataLoader<ParsedKey, StoredProduct, string>(
     (targets) => host.load(targets, chain),
     { cacheKeyFn: (t) => t.key },
   );
   const ctx = createComputeContext(
     {
-      db: host.db,
+      db: { query: (text, values) => statements.run(text, values) },
       parse: (k) => host.parse(k),
       resolve: (p, v) => host.resolve(p, v),
       readStored: (stored) => readProduct(host.db, stored),
       readDependency: async (dependency) => {
         if (chain.stack.includes(dependency.key))
           throw cycleError([...chain.stack, dependency.key]);
-        return (await reads.load(dependency)).value;
+        const product = await reads.load(dependency);
+        // Reading a product that does not exist, a compute does not exist either (unless it
+        // catches the error): the edge is kept, so the dependency's return reaches it.
+        if (product.notFound !== null) throw notFoundError(product);
+        return product.value;
       },
     },
     key,
@@ -68,6 +75,8 @@ export async function runCompute(
   );
   const started = performance.now();
   let value: unknown;
+  // Set when the compute said its product does not exist: stored as a version, not a failure.
+  let notFound: string | null = null;
   try {
     value = await withTimeout(
       host.stopping,
@@ -77,25 +86,31 @@ export async function runCompute(
       () => primer.compute(params, ctx),
     );
   } catch (error) {
-    const computeMs = performance.now() - started;
-    host.hooks.onFailure?.(primer.name, computeMs);
-    const failure =
-      error instanceof KckError && error.code !== "COMPUTE_FAILED"
-        ? error
-        : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, {
-            cause: error,
-          });
-    host.log.warn({ key, err: error, computeMs }, "compute failed");
-    await writeFailure(session.q, {
-      key,
-      primer: primer.name,
-      params,
-      error: failure.message,
-      computeMs,
-    }).catch((writeError: unknown) =>
-      host.log.error({ key, err: writeError }, "could not record a compute failure"),
-    );
-    throw failure;
+    // An abandoned compute's SQL is being cancelled: the key stays locked until it has stopped.
+    await statements.settled();
+    if (!isNotFound(error)) {
+      const computeMs = performance.now() - started;
+      host.hooks.onFailure?.(primer.name, computeMs);
+      const failure =
+        error instanceof KckError && error.code !== "COMPUTE_FAILED"
+          ? error
+          : new KckError("COMPUTE_FAILED", `Computing ${key} failed: ${messageOf(error)}`, {
+              cause: error,
+            });
+      host.log.warn({ key, err: error, computeMs }, "compute failed");
+      await writeFailure(session.q, {
+        key,
+        primer: primer.name,
+        params,
+        error: failure.message,
+        computeMs,
+      }).catch((writeError: unknown) =>
+        host.log.error({ key, err: writeError }, "could not record a compute failure"),
+      );
+      throw failure;
+    }
+    notFound = error.message;
+    value = null;
   }
   const computeMs = performance.now() - started;
   const now = Date.now();
@@ -125,7 +140,9 @@ export async function runCompute(
     primer: primer.name,
     params,
     json,
-    hash: createHash("sha1").update(json).digest("base64url"),
+    // No value hashes to this: a NOT_FOUND version differs from every value, null included.
+    hash: notFound === null ? createHash("sha1").update(json).digest("base64url") : "not-found",
+    notFound,
     freshUntil,
     staleUntil,
     computeMs,

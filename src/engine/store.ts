@@ -5,7 +5,7 @@ import type { StoredProduct } from "./product.ts";
 export const EVENTS_CHANNEL = "kck_events";
 
 /** What happened to a product, as carried by a change event. */
-export type ChangeOp = "compute" | "invalidate" | "augment";
+export type ChangeOp = "compute" | "invalidate" | "augment" | "evict";
 
 /** A change event: small on purpose (a NOTIFY payload must stay under 8000 bytes). */
 export interface ChangeEvent {
@@ -32,7 +32,7 @@ export const COLUMNS = `key, primer, params, value, version, hash,
   compute_count as "computeCount", last_compute_ms as "lastComputeMs",
   last_error as "lastError", last_error_at as "lastErrorAt", error_count as "errorCount",
   augment_count as "augmentCount", last_augmented_at as "lastAugmentedAt",
-  invalidations`;
+  invalidations, not_found as "notFound"`;
 
 /** Reads the stored products for many keys in one statement. */
 export async function readProducts(
@@ -75,6 +75,8 @@ export interface ComputedWrite {
    * higher one at the write means it was invalidated meanwhile, and the value is stored expired.
    */
   invalidations: number;
+  /** Set when the compute said the product does not exist: the message for its readers. */
+  notFound?: string | null;
 }
 
 /**
@@ -89,8 +91,8 @@ export async function writeComputed(
     `with old as (select hash from kck.products where key = $1),
      up as (
        insert into kck.products as p (key, primer, params, value, hash, version, computed_at,
-         fresh_until, stale_until, compute_count, last_compute_ms, changed_by)
-       values ($1, $2, $3, $4::jsonb, $5, 1, now(), $6, $7, 1, $8, pg_current_xact_id())
+         fresh_until, stale_until, compute_count, last_compute_ms, changed_by, not_found)
+       values ($1, $2, $3, $4::jsonb, $5, 1, now(), $6, $7, 1, $8, pg_current_xact_id(), $11)
        on conflict (key) do update set
          value = case when p.hash is distinct from excluded.hash then excluded.value else p.value end,
          version = p.version + (p.hash is distinct from excluded.hash)::int,
@@ -100,7 +102,8 @@ export async function writeComputed(
          fresh_until = case when p.invalidations > $10 then now() else excluded.fresh_until end,
          stale_until = case when p.invalidations > $10 then now() else excluded.stale_until end,
          compute_count = p.compute_count + 1,
-         last_compute_ms = excluded.last_compute_ms, last_error = null, updated_at = now()
+         last_compute_ms = excluded.last_compute_ms, last_error = null, updated_at = now(),
+         not_found = excluded.not_found
        returning ${COLUMNS}
      ),
      dropped as (
@@ -125,6 +128,7 @@ export async function writeComputed(
       w.computeMs,
       w.dependencies,
       w.invalidations,
+      w.notFound ?? null,
     ],
     "kck_write_computed",
   );

@@ -39,7 +39,7 @@ export function createHttpHandler(options: HttpHandlerOptions): Handler {
   return (req, res) => {
     const requestId = requestIdFrom(req.headers["x-request-id"]);
     res.setHeader("x-request-id", requestId);
-    return runWithRequestId(requestId, async () => {
+    return runWithRequestId({ requestId, remoteAddress: req.socket.remoteAddress }, async () => {
       const started = performance.now();
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       res.once("finish", () => {

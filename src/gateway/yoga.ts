@@ -2,15 +2,19 @@ import DataLoader from "dataloader";
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { Engine } from "../engine/engine.ts";
+import { asServed } from "../engine/not-found.ts";
 import type { StoredProduct } from "../engine/product.ts";
 import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
+import { currentRemoteAddress } from "../request-scope.ts";
 import type { Hub } from "../subscriptions/hub.ts";
 import { type AuthOptions, bearerToken, isAdminToken, useAuthorization } from "./auth.ts";
 import { corsOptions } from "./cors.ts";
 import { createErrorMask, type ErrorMask } from "./error-mask.ts";
 import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
+import type { NewKeyLimiter } from "./new-key-limit.ts";
+import { useRateLimitStatus } from "./use-rate-limit-status.ts";
 import { useSharedSubscriptionResults } from "./use-shared-subscription-results.ts";
 import { type SseStats, useSseDelivery } from "./use-sse-delivery.ts";
 
@@ -42,6 +46,8 @@ export interface GatewayOptions {
   sseStats?: SseStats;
   /** Hide stored failure causes (`lastError`) from all but admin callers. @default false */
   maskErrors?: boolean;
+  /** How fast one client may cause computes of keys not stored yet. @default no limit */
+  newKeys?: NewKeyLimiter | undefined;
 }
 
 /** The server-context field through which the response cache passes its {@link ServedLog}. */
@@ -56,15 +62,19 @@ export function requestContext(
   hub: Hub,
   token: string | undefined,
   served: ServedLog = { products: [], failed: false },
+  admitNew?: () => Promise<void>,
 ): RequestContext {
   return {
     kck: engine,
     hub,
     token,
     served,
+    admitNew,
     products: new DataLoader<ParsedKey, StoredProduct, string>(
       async (targets) => {
-        const results = await engine.load(targets);
+        // A stored NOT_FOUND version reaches the field as its error.
+        const loaded = await engine.load(targets, undefined, admitNew ? { admitNew } : undefined);
+        const results = loaded.map((result) => asServed(result));
         for (const result of results) {
           if (result instanceof Error) served.failed = true;
           else served.products.push(result);
@@ -87,12 +97,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     // connectionParams of the connection (`{ authorization: "Bearer …" }` or `{ token: "…" }`).
     context: (initial) => {
       const token = tokenOf(initial);
-      const context = requestContext(
-        engine,
-        hub,
-        token,
-        initial[SERVED_LOG] as ServedLog | undefined,
-      );
+      const served = initial[SERVED_LOG] as ServedLog | undefined;
+      const admit = options.newKeys?.forClient(token, remoteAddressOf(initial));
+      const context = requestContext(engine, hub, token, served, admit);
       return options.maskErrors
         ? { ...context, revealErrors: isAdminToken(options.auth ?? {}, token) }
         : context;
@@ -108,6 +115,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useSharedSubscriptionResults(),
       // SSE with the WebSocket path's backpressure: a paused reader's versions are skipped.
       useSseDelivery(options.sseStats),
+      useRateLimitStatus(),
       ...(options.plugins ?? []),
     ],
     logging: {
@@ -118,6 +126,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     maskedErrors: { maskError: options.maskError ?? createErrorMask({ log }) },
   });
+}
+
+/** The client's address: the socket's (HTTP or WebSocket), else the request scope's. */
+function remoteAddressOf(initial: Record<string, unknown>): string | undefined {
+  const req = initial["req"] as { socket?: { remoteAddress?: string } } | undefined;
+  return req?.socket?.remoteAddress ?? currentRemoteAddress();
 }
 
 /** The bearer token of an HTTP request or of a graphql-ws connection. */

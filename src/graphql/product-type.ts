@@ -78,6 +78,11 @@ export function addProductType(builder: KckBuilder) {
         nullable: true,
         resolve: (product, _args, ctx) => shownError(product.lastError, ctx),
       }),
+      notFound: t.exposeString("notFound", {
+        nullable: true,
+        description:
+          "Set when the current version says the product does not exist: the message its readers get with the code NOT_FOUND.",
+      }),
       lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
       errorCount: t.exposeInt("errorCount"),
       refreshJob: t.field({

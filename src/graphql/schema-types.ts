@@ -21,6 +21,8 @@ export interface RequestContext {
    * production (`maskErrors`) unless it sent the admin token. @default true
    */
   readonly revealErrors?: boolean;
+  /** The client's new-key limit, when one is set: asked before computing a key not stored. */
+  readonly admitNew?: (() => Promise<void>) | undefined;
 }
 
 /** The products one operation was served, so that its response can be cached against them. */

@@ -36,6 +36,7 @@ export function addSubscriptionFields(
           ctx.hub.subscribe(
             ctx.kck.resolve(primer, args),
             (args["sinceVersion"] as number | null | undefined) ?? undefined,
+            ctx.admitNew,
           ),
         resolve: (update: ProductUpdate) => update,
       }),

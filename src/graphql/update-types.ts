@@ -1,3 +1,4 @@
+import { notFoundError } from "../engine/not-found.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import type { KckBuilder } from "./builder.ts";
 import type { KckSchemaTypes } from "./schema-types.ts";
@@ -7,6 +8,8 @@ export interface ProductUpdate {
   readonly key: string;
   readonly version: number;
   readonly value: unknown;
+  /** Set when this version says the product does not exist: its NOT_FOUND message. */
+  readonly notFound?: string | null;
 }
 
 /** The update type of each primer, by primer name, in one schema. */
@@ -31,7 +34,14 @@ export function addUpdateTypes(builder: KckBuilder, primers: readonly AnyPrimer[
         version: t.exposeInt("version", {
           description: "Grows by one each time the value changes.",
         }),
-        value: t.field({ type: primer.type, resolve: (update) => update.value as never }),
+        value: t.field({
+          type: primer.type,
+          nullable: primer.nullable,
+          resolve: (update) => {
+            if (update.notFound != null) throw notFoundError(update);
+            return update.value as never;
+          },
+        }),
       }),
     });
     types.set(primer.name, ref);

@@ -12,6 +12,8 @@ export const TASK = {
   propagate: "kck_propagate",
   /** Pick a primer's products for a scheduled refresh. Payload `{ primer }`. */
   schedule: "kck_schedule",
+  /** Evict products past the store's bounds (src/jobs/evict.ts). Payload `{}`. */
+  evict: "kck_evict",
 } as const;
 
 /** Every KCK task name. */

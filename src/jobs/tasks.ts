@@ -2,6 +2,7 @@ import type { TaskList } from "graphile-worker";
 import type { Engine } from "../engine/engine.ts";
 import { KckError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { runEviction, type StoreOptions } from "./evict.ts";
 import { propagate } from "./propagate.ts";
 import { TASK } from "./queue.ts";
 import { runSchedule } from "./schedule.ts";
@@ -33,8 +34,15 @@ async function computing(engine: Engine, key: string): Promise<boolean> {
  * exponential backoff; a failed compute also records lastError on the product, whose last good
  * value keeps being served.
  */
-export function createTasks(engine: Engine, log: Logger): TaskList {
+export function createTasks(
+  engine: Engine,
+  log: Logger,
+  store: StoreOptions | false = {},
+): TaskList {
   return {
+    [TASK.evict]: async () => {
+      await runEviction(engine.db, engine.primers.values(), store, log);
+    },
     [TASK.refresh]: async (payload) => {
       const { key } = engine.parse(keyOf(payload, TASK.refresh));
       // A source change to a product nobody asked for leaves nothing to refresh. Unless it is

@@ -1,10 +1,11 @@
 import { Logger as GraphileLogger, run, runMigrations } from "graphile-worker";
-import { createDb } from "../db/db.ts";
+import { createDb, type Queryable } from "../db/db.ts";
 import { exclusively } from "../db/exclusively.ts";
 import { createWorkerPool, type WorkerPool } from "../db/worker-pool.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { DEFAULT_STORE, requestEviction, type StoreOptions } from "./evict.ts";
 import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
 import { ReadTracker } from "./read-tracker.ts";
 import { Liveness, reapDeadWorkers } from "./reaper.ts";
@@ -42,10 +43,18 @@ export interface JobsOptions {
    * @default 1000
    */
   dedupeMs?: number;
+  /**
+   * Bounds on the store, enforced by a background eviction job (one across all processes);
+   * false turns eviction off.
+   * @default DEFAULT_STORE
+   */
+  store?: StoreOptions | false;
 }
 
 /** The running job system of one process. */
 export interface Jobs {
+  /** The job system's own small pool, for background bookkeeping (pins of subscribed keys). */
+  readonly bookkeeping: Queryable;
   /** Writes pending read times and enqueues pending background refreshes now. */
   flush(): Promise<void>;
   /** Stops the worker pool (waiting for running jobs), the timers and the locks; idempotent. */
@@ -133,6 +142,7 @@ export async function startJobs(
   let workerPool: WorkerPool | undefined;
   let liveness: Liveness | undefined;
   let reaper: NodeJS.Timeout | undefined;
+  let evictor: NodeJS.Timeout | undefined;
   let reaping: Promise<unknown> = Promise.resolve();
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -141,6 +151,7 @@ export async function startJobs(
   };
   const halt = async (): Promise<void> => {
     clearInterval(reaper);
+    clearInterval(evictor);
     await runner?.stop();
     await workerPool?.close();
     await reaping;
@@ -170,7 +181,7 @@ export async function startJobs(
             concurrency,
             pollInterval: options.pollInterval ?? 500,
             noHandleSignals: true,
-            taskList: createTasks(engine, log),
+            taskList: createTasks(engine, log, options.store ?? {}),
             parsedCronItems: crons,
             logger,
             preset: {
@@ -202,9 +213,20 @@ export async function startJobs(
     reap();
     reaper = setInterval(reap, options.reapIntervalMs ?? 5000);
     reaper.unref();
+    if (options.store !== false) {
+      evictor = setInterval(
+        () =>
+          void requestEviction(db).catch((error: unknown) =>
+            log.warn({ err: messageOf(error) }, "could not ask for an eviction run"),
+          ),
+        options.store?.evictIntervalMs ?? DEFAULT_STORE.evictIntervalMs,
+      );
+      evictor.unref();
+    }
   }
 
   return {
+    bookkeeping: db,
     async flush() {
       await Promise.all([reads.flush(), primes.drain()]);
     },

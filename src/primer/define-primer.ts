@@ -13,6 +13,11 @@ import {
   type ScheduleOptions,
   type SourceOptions,
 } from "./policies.ts";
+import {
+  type NormalisedStoreLimits,
+  normaliseStoreLimits,
+  type StoreLimits,
+} from "./store-limits.ts";
 
 /** A primer's GraphQL output type: a scalar name, a defined object, or a one-item list of them. */
 export type OutputType = TypeParam<KckSchemaTypes>;
@@ -26,6 +31,7 @@ export interface PrimerOptions<
   T extends OutputType,
   D = never,
   R extends readonly AnyPrimer[] = readonly AnyPrimer[],
+  N extends boolean = false,
 > {
   /** The primer's name: the first segment of its keys and its GraphQL field name. */
   name: string;
@@ -35,8 +41,21 @@ export interface PrimerOptions<
   params: S;
   /** The GraphQL output type of the value. */
   type: T;
-  /** Computes the value for one set of params. Reads other products through `ctx.get`. */
-  compute(params: ParamsOf<S>, ctx: ComputeContext): Promise<ValueOf<T>> | ValueOf<T>;
+  /**
+   * Computes the value for one set of params. Reads other products through `ctx.get`. To say
+   * that the product does not exist, `return ctx.notFound()` (or, when `nullable`, `null`).
+   */
+  compute(
+    params: ParamsOf<S>,
+    ctx: ComputeContext,
+  ): Promise<ValueOf<T> | Nullable<N>> | ValueOf<T> | Nullable<N>;
+  /**
+   * Whether `null` is a value of this primer: a compute may return it (to say "there is no
+   * such thing", say), and it is stored and pushed like any value. Subscription updates then
+   * type `value` as nullable.
+   * @default false
+   */
+  nullable?: N;
   /**
    * How long a computed value is served as is.
    * @default "forever"
@@ -105,7 +124,16 @@ export interface PrimerOptions<
    * per dependency primer. Without a rule, dependents are invalidated instead.
    */
   augmentFrom?: { readonly [K in keyof R]: AugmentFromRule<ParamsOf<S>, ValueOf<T>, R[K]> };
+  /**
+   * Bounds on how many of its products are stored, and for how long unread; eviction runs in
+   * the background. `{ maxProducts: 10_000, evictAfter: "1d" }`.
+   * @default the app's store options (KCK_STORE_MAX_PRODUCTS, KCK_STORE_EVICT_AFTER_MS)
+   */
+  store?: StoreLimits;
 }
+
+/** `null` when a primer is declared `nullable: true`, nothing otherwise. */
+export type Nullable<N extends boolean> = N extends true ? null : never;
 
 /** A declared primer: its options, normalised. */
 export interface Primer<
@@ -122,6 +150,8 @@ export interface Primer<
   readonly paramNames: readonly string[];
   readonly type: T;
   readonly compute: (params: ParamsOf<S>, ctx: ComputeContext) => Promise<ValueOf<T>> | ValueOf<T>;
+  /** Whether null is one of its values (subscription updates type `value` as nullable). */
+  readonly nullable: boolean;
   /** Milliseconds a value stays fresh (Infinity: until refreshed or invalidated). */
   readonly freshMs: number;
   /** Milliseconds a value may be served stale after that (Infinity: always). */
@@ -134,6 +164,8 @@ export interface Primer<
   readonly augment: AugmentSpec<ParamsOf<S>, ValueOf<T>, D> | undefined;
   /** How to follow the augments of the products it reads. */
   readonly augmentFrom: readonly AnyAugmentFromRule[];
+  /** Its store limits; undefined fields take the app's defaults. */
+  readonly store: NormalisedStoreLimits;
 }
 
 /** Any primer, whatever its params and type. */
@@ -178,7 +210,8 @@ export function definePrimer<
   const T extends OutputType,
   D = never,
   const R extends readonly AnyPrimer[] = [],
->(options: PrimerOptions<S, T, D, R>): Primer<S, T, D> {
+  const N extends boolean = false,
+>(options: PrimerOptions<S, T, D, R, N>): Primer<S, T, D> {
   if (!NAME.test(options.name) || RESERVED.has(options.name)) {
     throw new KckError(
       "BAD_CONFIG",
@@ -199,7 +232,9 @@ export function definePrimer<
     params: options.params,
     paramNames: Object.keys(options.params),
     type: options.type,
-    compute: options.compute,
+    // A nullable primer's compute may also return null, which the engine stores as any value.
+    compute: options.compute as Primer<S, T, D>["compute"],
+    nullable: options.nullable ?? false,
     freshMs: toMs(options.fresh ?? "forever", `fresh duration of primer "${options.name}"`),
     staleMs: toMs(options.stale ?? "forever", `stale duration of primer "${options.name}"`),
     timeoutMs:
@@ -209,6 +244,7 @@ export function definePrimer<
     policies: normalisePolicies(options.name, options.params, options),
     augment: options.augment,
     augmentFrom: (options.augmentFrom ?? []) as readonly AnyAugmentFromRule[],
+    store: normaliseStoreLimits(options.name, options.store),
   };
 }
 

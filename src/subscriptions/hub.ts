@@ -53,6 +53,8 @@ interface Entry {
   /** Settles with the first read: the current value every new subscriber starts from. */
   readonly ready: Promise<void>;
   settle(error?: Error): void;
+  /** The first subscriber's new-key limit, asked by the first read only. */
+  admitNew?: (() => Promise<void>) | undefined;
 }
 
 const versionOf = (entry: Entry): number => entry.latest?.version ?? 0;
@@ -95,17 +97,27 @@ export class Hub {
     return this.entries.size;
   }
 
+  /** The keys that have subscribers on this instance. */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   /**
    * Subscribes to a product: the stream yields its current version (computed first if it is
    * missing) unless the client saw it already (`sinceVersion`), then every newer version.
    * Rejects when the product cannot be served.
    */
-  async subscribe(target: ParsedKey, sinceVersion = 0): Promise<UpdateStream> {
+  async subscribe(
+    target: ParsedKey,
+    sinceVersion = 0,
+    admitNew?: () => Promise<void>,
+  ): Promise<UpdateStream> {
     if (this.closed) throw stopping();
     let entry = this.entries.get(target.key);
     const first = entry === undefined;
     if (entry === undefined) {
       entry = createEntry(target, this.retryMs);
+      entry.admitNew = admitNew;
       this.entries.set(target.key, entry);
     }
     const current = entry;
@@ -174,7 +186,14 @@ export class Hub {
     let result: StoredProduct | Error;
     try {
       this.stats.reads++;
-      [result] = (await this.engine.load([entry.target])) as [StoredProduct | Error];
+      // Subscribing to a key not stored yet counts against the subscriber's new-key limit.
+      const admitNew = entry.latest === undefined ? entry.admitNew : undefined;
+      entry.admitNew = undefined;
+      [result] = (await this.engine.load(
+        [entry.target],
+        undefined,
+        admitNew ? { admitNew } : undefined,
+      )) as [StoredProduct | Error];
     } catch (error) {
       result = error instanceof Error ? error : new Error(String(error));
     }
@@ -215,6 +234,7 @@ export class Hub {
         key: product.key,
         version: product.version,
         value: product.value,
+        notFound: product.notFound,
       });
       entry.latest = update;
       this.stats.updates++;

@@ -11,6 +11,10 @@ export interface ReliabilityCounts {
   wsOversizeRefused?: number;
   /** Subscriptions refused past the per-connection cap. */
   wsSubscriptionsCapped?: number;
+  /** Products an anonymous flood of new keys got stored (test/reliability/flood.test.ts). */
+  floodRowsAdded?: number;
+  /** Of those, how many the store kept once eviction ran. */
+  floodRowsKept?: number;
 }
 
 /** Adds counts to this run's reliability totals. */
