@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
 import type { Db } from "../db/db.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import { canonicalJson, hashJson } from "./canonical-json.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
 import { type Chain, cycleError } from "./flight.ts";
@@ -119,13 +119,13 @@ export async function runCompute(
       `Computing ${key} returned ctx.unchanged(), but there is no stored value to keep; return a value when ctx.previous() gives none.`,
     );
   }
-  const json = JSON.stringify(value ?? null);
+  const json = canonicalJson(value);
   const { product } = await writeComputed(session.q, {
     key,
     primer: primer.name,
     params,
     json,
-    hash: createHash("sha1").update(json).digest("base64url"),
+    hash: hashJson(json),
     freshUntil,
     staleUntil,
     computeMs,
