@@ -36,7 +36,7 @@ export interface PrimerOptions<
   /** The GraphQL output type of the value. */
   type: T;
   /** Computes the value for one set of params. Reads other products through `ctx.get`. */
-  compute(params: ParamsOf<S>, ctx: ComputeContext): Promise<ValueOf<T>> | ValueOf<T>;
+  compute(params: ParamsOf<S>, ctx: ComputeContext<ValueOf<T>>): Promise<ValueOf<T>> | ValueOf<T>;
   /**
    * How long a computed value is served as is.
    * @default "forever"
@@ -121,7 +121,10 @@ export interface Primer<
   /** Param names in key order. */
   readonly paramNames: readonly string[];
   readonly type: T;
-  readonly compute: (params: ParamsOf<S>, ctx: ComputeContext) => Promise<ValueOf<T>> | ValueOf<T>;
+  readonly compute: (
+    params: ParamsOf<S>,
+    ctx: ComputeContext<ValueOf<T>>,
+  ) => Promise<ValueOf<T>> | ValueOf<T>;
   /** Milliseconds a value stays fresh (Infinity: until refreshed or invalidated). */
   readonly freshMs: number;
   /** Milliseconds a value may be served stale after that (Infinity: always). */
@@ -155,6 +158,8 @@ export type PrimerValue<P extends AnyPrimer> = P extends {
   : never;
 
 const NAME = /^[A-Za-z][_0-9A-Za-z]*$/;
+// A GraphQL name that is not reserved for introspection (`__typename` and the like).
+const PARAM_NAME = /^(?!__)[_A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED = new Set(["product", "products", "refresh", "invalidate", "prime", "health"]);
 // The argument names the generated fields add next to a primer's params.
 const RESERVED_PARAMS = new Set(["delta", "expectedVersion", "idempotencyKey", "sinceVersion"]);
@@ -183,6 +188,13 @@ export function definePrimer<
     throw new KckError(
       "BAD_CONFIG",
       `A primer name must be a GraphQL name that starts with a letter and is not one of ${[...RESERVED].join(", ")}; got "${options.name}".`,
+    );
+  }
+  const misnamed = Object.keys(options.params).find((name) => !PARAM_NAME.test(name));
+  if (misnamed !== undefined) {
+    throw new KckError(
+      "BAD_CONFIG",
+      `Primer "${options.name}" has a param named ${JSON.stringify(misnamed)}, which is not a GraphQL name (letters, digits and _, not starting with a digit or "__"); rename it.`,
     );
   }
   const reserved = Object.keys(options.params).find((name) => RESERVED_PARAMS.has(name));
