@@ -4,6 +4,7 @@ import { KckError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import type { SourceTable } from "../primer/policies.ts";
+import { keyExpression } from "./key-sql.ts";
 
 // Any fixed number: trigger installation by processes starting at once is serialised.
 const INSTALL_LOCK = 7_263_002;
@@ -22,22 +23,6 @@ interface SourceTrigger {
   readonly install: string;
   /** A hash of `install`: unchanged means nothing to do. */
   readonly fingerprint: string;
-}
-
-/** The SQL expression for a row's product key: `'titleList' || '/' || …`. */
-function keyExpression(primer: AnyPrimer, columns: readonly string[], row: string): string {
-  const parts = primer.paramNames.map((name, i) => {
-    const column = `${row}.${quoteIdent(columns[i] as string)}`;
-    const scalar = primer.params[name].scalar;
-    const text =
-      scalar === "Int"
-        ? `(${column})::bigint::text`
-        : scalar === "Boolean"
-          ? `(${column})::boolean::text`
-          : `(${column})::text`;
-    return `'/' || kck.uri_component(${text})`;
-  });
-  return [literal(primer.name), ...parts].join(" || ");
 }
 
 function sourceTrigger(primer: AnyPrimer, source: SourceTable): SourceTrigger {
