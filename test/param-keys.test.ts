@@ -188,6 +188,33 @@ describe("keys built in SQL equal keys built in JavaScript", () => {
     });
   }
 
+  it("for float params in a real column, as the pg driver reads them", async () => {
+    const primer = definePrimer({
+      name: "pk",
+      params: { v: param.float() },
+      type: "Int",
+      compute: () => 0,
+    });
+    const values = [
+      ...FLOATS.slice(0, 27),
+      16777217,
+      3.4e38,
+      1.5e-38,
+      ...Array.from({ length: 300 }, () => (random() - 0.5) * 10 ** Math.floor(random() * 70 - 35)),
+    ];
+    await db.query("create table pk_real (i integer primary key, v real)");
+    await db.query(
+      `insert into pk_real (i, v) select i, v::real from unnest($1::float8[]) with ordinality as u(v, i)
+       where v = 0 or abs(v) between 1.2e-38 and 3.4e38`,
+      [values.map(String)],
+    );
+    const { rows } = await db.query<{ key: string | null; v: number }>(
+      `select ${keyExpression(primer, ["v"], "r")} as key, r.v from pk_real as r order by r.i`,
+    );
+    expect(rows.length).toBeGreaterThan(300);
+    expect(rows.map((row) => row.key)).toEqual(rows.map((row) => formatKey(primer, { v: row.v })));
+  });
+
   it("writes null (no refresh) for column values no key of the param can hold", async () => {
     const ints = definePrimer({
       name: "pkI",

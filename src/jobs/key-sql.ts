@@ -10,7 +10,8 @@ const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 const SEGMENT: Record<ParamScalar, (column: string) => string> = {
   Int: (column) => `kck.key_int((${column})::numeric)`,
   BigInt: (column) => `kck.key_bigint((${column})::numeric)`,
-  Float: (column) => `kck.key_float((${column})::double precision)`,
+  // Overloaded for real and double precision; other numbers resolve to double precision.
+  Float: (column) => `kck.key_float(${column})`,
   Boolean: (column) => `(${column})::boolean::text`,
   String: (column) => `(${column})::text`,
   ID: (column) => `(${column})::text`,

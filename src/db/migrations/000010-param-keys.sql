@@ -78,6 +78,13 @@ begin
 end
 $$;
 
+-- A real (float4) column: the double the pg driver gives JavaScript for it is the one its
+-- shortest float4 text reads as (0.1, not the widened 0.10000000149011612).
+create function kck.key_float(v real) returns text
+language sql immutable strict parallel safe set extra_float_digits = 1 as $$
+  select kck.key_float(v::text::double precision)
+$$;
+
 -- An Int param: a safe JavaScript integer (|v| < 2^53), written in decimal.
 create function kck.key_int(v numeric) returns text
 language sql immutable strict parallel safe as $$
