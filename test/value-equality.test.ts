@@ -99,6 +99,14 @@ describe("value equality by content", () => {
     );
     expect(canonicalJson(new Date(0))).toBe(JSON.stringify(new Date(0)));
     expect(canonicalJson(undefined)).toBe("null");
+    // Values with many distinct keys take the other way: the same content, the same text.
+    const ids = Array.from({ length: 300 }, (_, i) => `id${i}`);
+    const forward = Object.fromEntries(ids.map((id, i) => [id, { b: i, a: [{ d: 1, c: 2 }] }]));
+    const backward = Object.fromEntries(
+      ids.toReversed().map((id) => [id, { a: [{ c: 2, d: 1 }], b: forward[id]?.b }]),
+    );
+    expect(canonicalJson(backward)).toBe(canonicalJson(forward));
+    expect(JSON.parse(canonicalJson(forward))).toEqual(forward);
   });
 
   it("does not bump the version when a refresh computes what a reducer stored", async () => {

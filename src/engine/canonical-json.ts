@@ -31,19 +31,27 @@ function sorted(value: unknown): unknown {
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  let changed = false;
-  for (let i = 1; i < keys.length && !changed; i++)
-    changed = (keys[i - 1] as string) > (keys[i] as string);
-  const items = new Map<string, unknown>();
-  for (const key of keys) {
-    const item = sorted(record[key]);
-    if (item !== record[key]) changed = true;
-    items.set(key, item);
+  let inOrder = true;
+  for (let i = 1; i < keys.length && inOrder; i++) {
+    inOrder = (keys[i - 1] as string) <= (keys[i] as string);
   }
-  if (!changed) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of keys.sort()) out[key] = items.get(key);
-  return out;
+  if (!inOrder) {
+    const out: Record<string, unknown> = {};
+    for (const key of keys.sort()) out[key] = sorted(record[key]);
+    return out;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const item = sorted(record[key]);
+    if (item !== record[key] && copy === undefined) {
+      // Keys already in order: a copy in the same order, with the changed values.
+      copy = {};
+      for (let j = 0; j < i; j++) copy[keys[j] as string] = record[keys[j] as string];
+    }
+    if (copy !== undefined) copy[key] = item;
+  }
+  return copy ?? value;
 }
 
 // The fast way: JSON.stringify with a property list serialises every object's keys in the
