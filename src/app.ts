@@ -211,6 +211,9 @@ export function createApp(options: AppOptions): App {
     stop,
     async start() {
       try {
+        // Built first: a schema that cannot be built (a clash of type names, say) fails the
+        // start before anything in the database is touched.
+        const schema = buildSchema(options.primers);
         const opened = await openDatabase({ ...options, log });
         closeDb = opened.close;
         db = opened.db;
@@ -248,7 +251,7 @@ export function createApp(options: AppOptions): App {
         gateway = createGateway({
           engine,
           hub,
-          schema: buildSchema(options.primers),
+          schema,
           log,
           limits,
           ...(options.auth ? { auth: options.auth } : {}),

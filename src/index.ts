@@ -9,7 +9,7 @@ export { type App, type AppOptions, createApp } from "./app.ts";
 export { type Config, readConfig } from "./config.ts";
 export type { Queryable } from "./db/db.ts";
 export type { Duration } from "./duration.ts";
-export type { ComputeContext } from "./engine/compute-context.ts";
+export type { ComputeContext, TypedProduct } from "./engine/compute-context.ts";
 export { Engine, type EngineOptions } from "./engine/engine.ts";
 export type { MemoryLayerOptions, MemoryLayerStats } from "./engine/memory-layer.ts";
 export { notFound } from "./engine/not-found.ts";

@@ -8,7 +8,8 @@ import { type AnyPrimer, isPrimer } from "./primer/define-primer.ts";
 
 /**
  * Prepares what a primer module reads (source tables, seed rows); exported from a primer
- * module as `setup`, run at every start, so it must be idempotent.
+ * module as `setup`, run at every start, so it must be idempotent. It runs in one transaction:
+ * a setup that fails half-way leaves nothing behind, and the next start runs it again.
  */
 export type ModuleSetup = (db: Queryable) => Promise<void>;
 
@@ -16,14 +17,14 @@ export type ModuleSetup = (db: Queryable) => Promise<void>;
 const SETUP_LOCK = 7_263_004;
 
 /**
- * Runs the modules' setups in order, in one process at a time across every process starting
- * on the database: setups create tables "if not exists", which PostgreSQL can fail when two
- * sessions do it at the same moment.
+ * Runs the modules' setups in order, each in a transaction of its own, in one process at a
+ * time across every process starting on the database: setups create tables "if not exists",
+ * which PostgreSQL can fail when two sessions do it at the same moment.
  */
 export async function runSetups(db: Db, setups: readonly ModuleSetup[]): Promise<void> {
   if (setups.length === 0) return;
   await exclusively(db, SETUP_LOCK, async () => {
-    for (const setup of setups) await setup(db);
+    for (const setup of setups) await db.transaction((tx) => setup(tx));
   });
 }
 

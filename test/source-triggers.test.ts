@@ -150,7 +150,9 @@ describe("source triggers", () => {
   });
 
   it("installs triggers idempotently: a second start changes nothing", async () => {
-    expect(await installSourceTriggers(kck.app.engine.db, primers, silentLogger())).toEqual([]);
+    expect(await installSourceTriggers(kck.app.engine.db, primers, silentLogger(), "test")).toEqual(
+      [],
+    );
     const { rows } = await sql(
       "select count(*)::int as n from pg_trigger where tgname like 'kck_src_%'",
     );

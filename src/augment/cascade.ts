@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { Queryable } from "../db/db.ts";
+import { canonicalJson, hashJson } from "../engine/canonical-json.ts";
 import type { Engine } from "../engine/engine.ts";
 import { freshnessOf, type StoredProduct } from "../engine/product.ts";
 import type { ParsedKey } from "../keys.ts";
@@ -49,8 +49,8 @@ export async function storeAndCascade(
   later: string[],
   depth = 0,
 ): Promise<StoredProduct> {
-  const json = JSON.stringify(steps.at(-1)?.value ?? null);
-  const hash = createHash("sha1").update(json).digest("base64url");
+  const json = canonicalJson(steps.at(-1)?.value);
+  const hash = hashJson(json);
   const { product: stored, dependents } = await writeAugmented(tx, {
     key: target.key,
     json,

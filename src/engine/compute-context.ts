@@ -7,11 +7,14 @@ import type { StoredProduct } from "./product.ts";
 /** What `ctx.unchanged()` returns: tells the engine to keep the stored value. */
 export const UNCHANGED: unique symbol = Symbol("kck.unchanged");
 
+/** A stored product whose value has its primer's value type. */
+export type TypedProduct<V> = Omit<StoredProduct, "value"> & { readonly value: V };
+
 /**
  * What a primer's `compute` receives besides its params. Reading another product through it
- * records the dependency edge: nothing is declared by hand.
+ * records the dependency edge: nothing is declared by hand. `V` is the primer's value type.
  */
-export interface ComputeContext {
+export interface ComputeContext<V = unknown> {
   /** The key being computed. */
   readonly key: string;
   /** Reads another product (computing it if needed) and records that this one depends on it. */
@@ -29,7 +32,7 @@ export interface ComputeContext {
    * The product as stored before this compute (its last good value, version and times), or
    * undefined when there is none; for conditional requests (an ETag kept in the value).
    */
-  previous(): Promise<StoredProduct | undefined>;
+  previous(): Promise<TypedProduct<V> | undefined>;
   /**
    * Returned from `compute` (`return ctx.unchanged()`) when the source reports that nothing
    * changed, such as an HTTP 304: the stored value stays, its version does not grow, and only
@@ -81,7 +84,7 @@ export function createComputeContext(
       signal.throwIfAborted();
       return (await host.db.query(text, values)).rows as never;
     },
-    previous: () => host.readStored(key),
+    previous: () => host.readStored(key) as Promise<TypedProduct<never> | undefined>,
     unchanged: () => UNCHANGED as never,
     notFound: (message) => {
       throw notFound(message ?? `The product ${key} does not exist.`);

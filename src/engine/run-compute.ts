@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
 import type { Db } from "../db/db.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import { canonicalJson, hashJson } from "./canonical-json.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import { ComputeStatements } from "./compute-statements.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
@@ -134,14 +134,14 @@ export async function runCompute(
       `Computing ${key} returned ctx.unchanged(), but there is no stored value to keep; return a value when ctx.previous() gives none.`,
     );
   }
-  const json = JSON.stringify(value ?? null);
+  const json = canonicalJson(value);
   const { product } = await writeComputed(session.q, {
     key,
     primer: primer.name,
     params,
     json,
     // No value hashes to this: a NOT_FOUND version differs from every value, null included.
-    hash: notFound === null ? createHash("sha1").update(json).digest("base64url") : "not-found",
+    hash: notFound === null ? hashJson(json) : "not-found",
     notFound,
     freshUntil,
     staleUntil,

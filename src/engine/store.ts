@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/db.ts";
+import { canonicalJson } from "./canonical-json.ts";
 import type { StoredProduct } from "./product.ts";
 
 /** The NOTIFY channel that carries change events. */
@@ -120,7 +121,7 @@ export async function writeComputed(
     [
       w.key,
       w.primer,
-      JSON.stringify(w.params),
+      canonicalJson(w.params),
       w.json,
       w.hash,
       w.freshUntil,
@@ -152,7 +153,7 @@ export async function writeFailure(
      values ($1, $2, $3, $4, now(), 1, $5)
      on conflict (key) do update set last_error = excluded.last_error, last_error_at = now(),
        error_count = p.error_count + 1, last_compute_ms = excluded.last_compute_ms, updated_at = now()`,
-    [w.key, w.primer, JSON.stringify(w.params), w.error, w.computeMs],
+    [w.key, w.primer, canonicalJson(w.params), w.error, w.computeMs],
   );
 }
 

@@ -39,6 +39,8 @@ export type KckSchemaTypes = PothosSchemaTypes.ExtendDefaultTypes<{
   Scalars: {
     JSON: { Input: unknown; Output: unknown };
     DateTime: { Input: Date; Output: Date };
+    /** A 64-bit integer: a bigint in code; stored and sent as a decimal string. */
+    BigInt: { Input: bigint; Output: bigint | string };
   };
   DefaultFieldNullability: false;
 }>;

@@ -30,6 +30,7 @@ export async function propagate(engine: Engine, log: Logger, key: string): Promi
     rows.map((row) => row.key),
   );
   const refresh: string[] = [];
+  const foreign: string[] = [];
   for (const { key: dependent } of rows) {
     const cycle = cycles.get(dependent);
     if (cycle) {
@@ -44,7 +45,9 @@ export async function propagate(engine: Engine, log: Logger, key: string): Promi
     }
     const primer = primerOf(engine.primers, dependent);
     if (primer === undefined) {
-      log.warn({ key: dependent }, "a dependent's primer is not served here; not refreshed");
+      // Served by another deployment on this database: its workers take the refresh job (see
+      // hand-off.ts), with the default delay and attempts, since its policies are not known here.
+      foreign.push(dependent);
     } else if (primer.policies.onDependencyChange === "invalidate") {
       await engine.invalidate(dependent);
       await enqueuePropagation(engine.db, dependent);
@@ -53,6 +56,9 @@ export async function propagate(engine: Engine, log: Logger, key: string): Promi
     }
   }
   await enqueueRefreshes(engine.db, engine.primers, refresh);
+  if (foreign.length > 0) {
+    await engine.db.query("select kck.enqueue_refreshes($1::text[], 100, 10)", [foreign]);
+  }
 }
 
 /**

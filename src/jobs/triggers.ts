@@ -4,9 +4,10 @@ import { KckError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import type { SourceTable } from "../primer/policies.ts";
+import { keyExpression } from "./key-sql.ts";
 
-// Any fixed number: trigger installation by processes starting at once is serialised.
-const INSTALL_LOCK = 7_263_002;
+/** Any fixed number: trigger installation (and pruning) by processes at once is serialised. */
+export const INSTALL_LOCK = 7_263_002;
 // The name prefix of every source trigger function (and, with "kck_", of its triggers).
 const PREFIX = "src_";
 
@@ -22,22 +23,6 @@ interface SourceTrigger {
   readonly install: string;
   /** A hash of `install`: unchanged means nothing to do. */
   readonly fingerprint: string;
-}
-
-/** The SQL expression for a row's product key: `'titleList' || '/' || …`. */
-function keyExpression(primer: AnyPrimer, columns: readonly string[], row: string): string {
-  const parts = primer.paramNames.map((name, i) => {
-    const column = `${row}.${quoteIdent(columns[i] as string)}`;
-    const scalar = primer.params[name].scalar;
-    const text =
-      scalar === "Int"
-        ? `(${column})::bigint::text`
-        : scalar === "Boolean"
-          ? `(${column})::boolean::text`
-          : `(${column})::text`;
-    return `'/' || kck.uri_component(${text})`;
-  });
-  return [literal(primer.name), ...parts].join(" || ");
 }
 
 function sourceTrigger(primer: AnyPrimer, source: SourceTable): SourceTrigger {
@@ -98,45 +83,75 @@ create trigger ${trigger("t")} after truncate on ${table}
   };
 }
 
+/** The installed KCK source trigger functions: name → comment and number of triggers. */
+export async function installedSourceTriggers(
+  q: Queryable,
+): Promise<Map<string, { name: string; comment: string | null; triggers: number }>> {
+  const { rows } = await q.query<{ name: string; comment: string | null; triggers: number }>(
+    `select p.proname as name, obj_description(p.oid, 'pg_proc') as comment,
+       (select count(*)::int from pg_trigger t where t.tgfoid = p.oid) as triggers
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = 'kck' and p.proname like $1`,
+    [`${PREFIX}%`],
+  );
+  return new Map(rows.map((row) => [row.name, row]));
+}
+
+/** The names of the trigger functions these primers declare. */
+export function declaredTriggerNames(primers: readonly AnyPrimer[]): Set<string> {
+  return new Set(
+    primers.flatMap((primer) => primer.policies.sources.map((s) => sourceTrigger(primer, s).name)),
+  );
+}
+
 /**
- * Installs the source triggers every primer declares, idempotently: a trigger whose SQL is
- * unchanged is left alone (no table lock taken), a changed one is replaced, and KCK source
- * triggers no primer here declares any more are dropped.
+ * Installs the source triggers every primer declares, additively and idempotently: a trigger
+ * whose SQL is unchanged is left alone (no table lock taken), a changed one is replaced, and
+ * none is ever dropped here, since another live deployment on the database may need triggers
+ * this process does not declare (`kck migrate --prune` drops those nobody declares). Records,
+ * in the same transaction, that `deployment` declares them, for that prune. Nothing is changed
+ * unless every declared source table exists.
  *
+ * @param deployment this process's id, whose liveness lock it holds ({@link holdDeployment}).
  * @returns the names of the trigger functions installed or replaced now.
  */
 export async function installSourceTriggers(
   db: Db,
   primers: readonly AnyPrimer[],
   log: Logger,
+  deployment: string,
 ): Promise<string[]> {
   const wanted = primers.flatMap((primer) =>
     primer.policies.sources.map((source) => sourceTrigger(primer, source)),
   );
-  const current = async (q: Queryable) =>
-    new Map(
-      (
-        await q.query<{ name: string; comment: string | null; triggers: number }>(
-          `select p.proname as name, obj_description(p.oid, 'pg_proc') as comment,
-             (select count(*)::int from pg_trigger t where t.tgfoid = p.oid) as triggers
-           from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-           where n.nspname = 'kck' and p.proname like $1`,
-          [`${PREFIX}%`],
-        )
-      ).rows.map((row) => [row.name, row]),
-    );
-  const upToDate = (installed: Awaited<ReturnType<typeof current>>, trigger: SourceTrigger) => {
+  const upToDate = (
+    installed: Awaited<ReturnType<typeof installedSourceTriggers>>,
+    trigger: SourceTrigger,
+  ) => {
     const row = installed.get(trigger.name);
     return row !== undefined && row.triggers === 4 && !!row.comment?.endsWith(trigger.fingerprint);
   };
-  const before = await current(db);
-  const names = new Set(wanted.map((trigger) => trigger.name));
-  if (wanted.every((t) => upToDate(before, t)) && [...before.keys()].every((n) => names.has(n))) {
+  const declare = (q: Queryable) =>
+    q.query(
+      `insert into kck.source_declarations (deployment, trigger, primer, source)
+       select $1, t, p, s from unnest($2::text[], $3::text[], $4::text[]) as u(t, p, s)
+       on conflict do nothing`,
+      [
+        deployment,
+        wanted.map((t) => t.name),
+        wanted.map((t) => t.primer),
+        wanted.map((t) => t.table),
+      ],
+    );
+  if (wanted.length === 0) return [];
+  const before = await installedSourceTriggers(db);
+  if (wanted.every((t) => upToDate(before, t))) {
+    await declare(db);
     return [];
   }
   return db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1)", [INSTALL_LOCK]);
-    const installed = await current(tx);
+    const installed = await installedSourceTriggers(tx);
     const changed: string[] = [];
     for (const trigger of wanted) {
       if (upToDate(installed, trigger)) continue;
@@ -153,11 +168,7 @@ export async function installSourceTriggers(
       await tx.query(trigger.install);
       changed.push(trigger.name);
     }
-    for (const name of installed.keys()) {
-      if (names.has(name)) continue;
-      await tx.query(`drop function if exists kck.${quoteIdent(name)}() cascade`);
-      log.info({ trigger: name }, "dropped a source trigger no primer declares any more");
-    }
+    await declare(tx);
     if (changed.length > 0) log.info({ triggers: changed }, "installed source triggers");
     return changed;
   });

@@ -5,6 +5,7 @@ import { createWorkerPool, type WorkerPool } from "../db/worker-pool.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { holdDeployment } from "./deployment.ts";
 import { DEFAULT_STORE, requestEviction, type StoreOptions } from "./evict.ts";
 import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
 import { ReadTracker } from "./read-tracker.ts";
@@ -106,11 +107,16 @@ export async function startJobs(
     applicationName: "kck-jobs",
     onError: (error) => log.warn({ err: error }, "an idle job connection failed"),
   });
+  // Held for as long as this process runs: the source triggers it declares are kept while it
+  // lives (see `kck migrate --prune`).
+  const deployment = holdDeployment(engine.db.url, log);
   try {
+    await deployment.held;
     await migrateQueue(engine, logger);
-    await installSourceTriggers(db, primers, log);
+    await installSourceTriggers(db, primers, log, deployment.id);
     await ensureSchedules(db, primers);
   } catch (error) {
+    await deployment.close();
     await db.close();
     throw error;
   }
@@ -159,6 +165,7 @@ export async function startJobs(
     await reads.stop();
     await primes.drain();
     await db.close();
+    await deployment.close();
   };
   if (options.worker ?? true) {
     const current = new Liveness(engine.db.url, log);

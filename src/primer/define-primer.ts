@@ -47,7 +47,7 @@ export interface PrimerOptions<
    */
   compute(
     params: ParamsOf<S>,
-    ctx: ComputeContext,
+    ctx: ComputeContext<ValueOf<T>>,
   ): Promise<ValueOf<T> | Nullable<N>> | ValueOf<T> | Nullable<N>;
   /**
    * Whether `null` is a value of this primer: a compute may return it (to say "there is no
@@ -149,7 +149,10 @@ export interface Primer<
   /** Param names in key order. */
   readonly paramNames: readonly string[];
   readonly type: T;
-  readonly compute: (params: ParamsOf<S>, ctx: ComputeContext) => Promise<ValueOf<T>> | ValueOf<T>;
+  readonly compute: (
+    params: ParamsOf<S>,
+    ctx: ComputeContext<ValueOf<T>>,
+  ) => Promise<ValueOf<T>> | ValueOf<T>;
   /** Whether null is one of its values (subscription updates type `value` as nullable). */
   readonly nullable: boolean;
   /** Milliseconds a value stays fresh (Infinity: until refreshed or invalidated). */
@@ -187,6 +190,8 @@ export type PrimerValue<P extends AnyPrimer> = P extends {
   : never;
 
 const NAME = /^[A-Za-z][_0-9A-Za-z]*$/;
+// A GraphQL name that is not reserved for introspection (`__typename` and the like).
+const PARAM_NAME = /^(?!__)[_A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED = new Set(["product", "products", "refresh", "invalidate", "prime", "health"]);
 // The argument names the generated fields add next to a primer's params.
 const RESERVED_PARAMS = new Set(["delta", "expectedVersion", "idempotencyKey", "sinceVersion"]);
@@ -216,6 +221,13 @@ export function definePrimer<
     throw new KckError(
       "BAD_CONFIG",
       `A primer name must be a GraphQL name that starts with a letter and is not one of ${[...RESERVED].join(", ")}; got "${options.name}".`,
+    );
+  }
+  const misnamed = Object.keys(options.params).find((name) => !PARAM_NAME.test(name));
+  if (misnamed !== undefined) {
+    throw new KckError(
+      "BAD_CONFIG",
+      `Primer "${options.name}" has a param named ${JSON.stringify(misnamed)}, which is not a GraphQL name (letters, digits and _, not starting with a digit or "__"); rename it.`,
     );
   }
   const reserved = Object.keys(options.params).find((name) => RESERVED_PARAMS.has(name));

@@ -1,7 +1,7 @@
 import { KckError } from "../errors.ts";
 
 /** The GraphQL scalar a param is exposed as. */
-export type ParamScalar = "Int" | "Float" | "String" | "Boolean" | "ID";
+export type ParamScalar = "Int" | "BigInt" | "Float" | "String" | "Boolean" | "ID";
 
 /**
  * How one primer param travels: its GraphQL argument type, and its exact string form inside a
@@ -42,6 +42,25 @@ const int: ParamType<number> = {
     typeof value === "number" && Number.isSafeInteger(value)
       ? undefined
       : "expected a whole number",
+};
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+const bigint: ParamType<bigint> = {
+  scalar: "BigInt",
+  parse(segment) {
+    const n = INT.test(segment) && segment !== "-0" ? BigInt(segment) : undefined;
+    if (n === undefined || n < INT64_MIN || n > INT64_MAX) {
+      throw new Error("expected a 64-bit whole number written in decimal without leading zeros");
+    }
+    return n;
+  },
+  format: (value) => String(value),
+  check: (value) =>
+    typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX
+      ? undefined
+      : "expected a 64-bit whole number (a bigint)",
 };
 
 const float: ParamType<number> = {
@@ -85,6 +104,11 @@ const boolean: ParamType<boolean> = {
 export const param = {
   /** A whole number (GraphQL `Int`). */
   int: (): ParamType<number> => int,
+  /**
+   * A 64-bit whole number, a `bigint` in code (GraphQL `BigInt`, written as a decimal string
+   * so that clients whose numbers are doubles keep every digit).
+   */
+  bigint: (): ParamType<bigint> => bigint,
   /** A finite number (GraphQL `Float`). */
   float: (): ParamType<number> => float,
   /** Any string, `/` and unicode included (GraphQL `String`). */

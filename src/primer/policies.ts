@@ -114,12 +114,6 @@ function sourceTable<S extends ParamsSpec>(
         `source "${source.table}" must map param "${name}" to a column name; got ${JSON.stringify(column) ?? "nothing"}.`,
       );
     }
-    if (spec[name]?.scalar === "Float") {
-      throw bad(
-        primer,
-        `source "${source.table}" cannot map Float param "${name}": SQL and JavaScript write some floats differently, so the key would not match. Map an Int, String, ID or Boolean param, or omit params.`,
-      );
-    }
     return column;
   });
   return { schema, table: table as string, columns };

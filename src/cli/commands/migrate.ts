@@ -1,20 +1,42 @@
 import type { Command } from "commander";
 import { migrate } from "../../db/migrate.ts";
+import { pruneSourceTriggers } from "../../jobs/prune-triggers.ts";
+import { loadPrimers } from "../../load-primers.ts";
 import { print, printJson } from "../output.ts";
 import { type ConfigReader, withDatabase } from "../session.ts";
 
-/** `kck migrate`: applies KCK's pending migrations and prints what it applied. */
+/**
+ * `kck migrate`: applies KCK's pending migrations and prints what it applied. With `--prune`,
+ * also drops the source triggers that neither the primers under KCK_PRIMERS_DIR nor any
+ * running KCK process declares, and prints each.
+ */
 export function addMigrate(program: Command, config: ConfigReader): void {
   program
     .command("migrate")
     .description("apply KCK's pending database migrations")
-    .option("--json", "print the applied migrations as a JSON array")
-    .action(async (options: { json?: boolean }) => {
-      await withDatabase(config(), async ({ db }) => {
+    .option("--json", "print what was done as JSON")
+    .option(
+      "--prune",
+      "also drop the source triggers that no running process and no primer under KCK_PRIMERS_DIR declares",
+    )
+    .action(async (options: { json?: boolean; prune?: boolean }) => {
+      const current = config();
+      // Loaded first: primers that do not load prune nothing.
+      const primers = options.prune ? (await loadPrimers(current.primersDir)).primers : [];
+      await withDatabase(current, async ({ db, log }) => {
         const applied = await migrate(db);
-        if (options.json) printJson(applied);
-        else if (applied.length === 0) print("The database is up to date.");
-        else print(applied.map((name) => `applied ${name}`).join("\n"));
+        const pruned = options.prune ? await pruneSourceTriggers(db, primers, log) : undefined;
+        if (options.json) {
+          printJson(pruned === undefined ? applied : { applied, pruned });
+          return;
+        }
+        const lines = applied.map((name) => `applied ${name}`);
+        if (applied.length === 0) lines.push("The database is up to date.");
+        if (pruned !== undefined) {
+          if (pruned.length === 0) lines.push("No source trigger to prune.");
+          for (const t of pruned) lines.push(`dropped kck.${t.name}: ${t.description}`);
+        }
+        print(lines.join("\n"));
       });
     });
 }
