@@ -177,6 +177,11 @@ export function createApp(options: AppOptions): App {
         }
         hub = new Hub({ engine, log });
         const limits = options.limits ?? DEFAULT_LIMITS;
+        // One set of cache-hint options for the plugin and the fast path: one header function.
+        const hints = {
+          primers: options.primers.map((p) => p.name),
+          maxAge: options.cacheMaxAge ?? 3600,
+        };
         gateway = createGateway({
           engine,
           hub,
@@ -184,12 +189,8 @@ export function createApp(options: AppOptions): App {
           log,
           limits,
           ...(options.auth ? { auth: options.auth } : {}),
-          plugins: [
-            useCacheHints({
-              primers: options.primers.map((p) => p.name),
-              maxAge: options.cacheMaxAge ?? 3600,
-            }),
-          ],
+          // Last: it records the final answer the response fast path keeps.
+          plugins: [useCacheHints(hints)],
         });
         const yoga = gateway;
         responseCache =
@@ -197,7 +198,16 @@ export function createApp(options: AppOptions): App {
             ? new ResponseCache(engine.memory, options.responseCache)
             : undefined;
         const graphql = responseCache
-          ? createFastPath({ gateway, primers: options.primers, cache: responseCache, log })
+          ? createFastPath({
+              gateway,
+              engine,
+              primers: options.primers,
+              cache: responseCache,
+              cacheHints: hints,
+              maxTokens: limits.tokens,
+              auth: options.auth,
+              log,
+            })
           : (req: IncomingMessage, res: ServerResponse) => void yoga(req, res);
         server = createServer(
           createHttpHandler({

@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
 import { getOperationAST, Kind } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { StoredProduct } from "../engine/product.ts";
-import type { RequestContext } from "../graphql/schema-types.ts";
+import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
+import { answerHeaders, etagOf } from "./cacheable-answer.ts";
+import { SERVED_LOG } from "./yoga.ts";
 
 /** Options for {@link useCacheHints}. */
 export interface CacheHintsOptions {
@@ -24,6 +25,12 @@ type Decision =
   | { kind: "revalidate" }
   | { kind: "fresh"; maxAge: number; staleWhileRevalidate: number };
 
+/** What onExecuteDone decided: the products' headers are computed when the response is. */
+type Pending =
+  | { kind: "no-store" }
+  | { kind: "revalidate" }
+  | { kind: "fresh"; products: readonly StoredProduct[] };
+
 const seconds = (ms: number) => Math.max(0, Math.floor(ms / 1000));
 
 /** How long every product read stays fresh, and how long it may then be served stale. */
@@ -42,8 +49,21 @@ function freshness(products: readonly StoredProduct[], cap: number, now: number)
   return { kind: "fresh", maxAge, staleWhileRevalidate };
 }
 
-const ifNoneMatch = (header: string | null): string[] =>
-  (header ?? "").split(",").map((tag) => tag.trim().replace(/^W\//, ""));
+/**
+ * The `Cache-Control` of an answer built only from primer fields, from the products it served,
+ * at `now`: the one function both the yoga path and the response fast path call, so that an
+ * answer's cache headers never depend on which path served it.
+ */
+export function cacheControlFor(
+  products: readonly StoredProduct[],
+  options: Pick<CacheHintsOptions, "maxAge" | "scope">,
+  now: number,
+): string {
+  const decision = freshness(products, options.maxAge ?? 3600, now);
+  if (decision.kind !== "fresh") return "no-cache";
+  const swr = decision.staleWhileRevalidate;
+  return `${options.scope ?? "public"}, max-age=${decision.maxAge}${swr > 0 ? `, stale-while-revalidate=${swr}` : ""}`;
+}
 
 /**
  * Adds HTTP caching hints to GraphQL responses, so that a CDN in front of KCK can serve
@@ -56,9 +76,7 @@ const ifNoneMatch = (header: string | null): string[] =>
  */
 export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext> {
   const primers = new Set(options.primers);
-  const cap = options.maxAge ?? 3600;
-  const scope = options.scope ?? "public";
-  const decisions = new WeakMap<Request, Decision>();
+  const decisions = new WeakMap<Request, Pending>();
 
   return {
     onExecute({ args }) {
@@ -66,7 +84,7 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
       const operation = getOperationAST(args.document, args.operationName);
       return {
         onExecuteDone({ result }) {
-          let decision: Decision = { kind: "no-store" };
+          let decision: Pending = { kind: "no-store" };
           if (operation?.operation === "query" && "data" in result && !result.errors?.length) {
             const primersOnly = operation.selectionSet.selections.every(
               (s) =>
@@ -74,14 +92,14 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
                 (primers.has(s.name.value) || s.name.value === "__typename"),
             );
             decision = primersOnly
-              ? freshness(context.served.products, cap, Date.now())
+              ? { kind: "fresh", products: context.served.products }
               : { kind: "revalidate" };
           }
           decisions.set(context.request, decision);
         },
       };
     },
-    async onResponse({ request, response, setResponse, fetchAPI }) {
+    async onResponse({ request, response, setResponse, fetchAPI, serverContext }) {
       const decision = decisions.get(request);
       if (decision === undefined || decision.kind === "no-store" || response.status !== 200) {
         // Parse and validation errors never reach execution: nothing here may be cached.
@@ -90,28 +108,35 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
         return;
       }
       const body = await response.text();
-      const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
+      const etag = etagOf(body);
       // Copied one by one: yoga names its headers in mixed case, which a Headers copy can lose.
-      const headers = new fetchAPI.Headers();
+      const base: [string, string][] = [];
       response.headers.forEach((value, name) => {
-        headers.set(name.toLowerCase(), value);
+        const lower = name.toLowerCase();
+        if (lower !== "content-length" && lower !== "cache-control") base.push([lower, value]);
       });
-      headers.set("etag", etag);
-      headers.append("vary", "accept");
-      headers.set(
-        "cache-control",
+      base.push(["etag", etag]);
+      const vary = base.find(([name]) => name === "vary");
+      if (vary) vary[1] = `${vary[1]}, accept`;
+      else base.push(["vary", "accept"]);
+      // The fast path keeps what a pure query's answer is made of, to build it again later.
+      const served = (serverContext as Record<string, unknown>)[SERVED_LOG] as
+        | ServedLog
+        | undefined;
+      if (served && decision.kind === "fresh") served.answer = { headers: base, body, etag };
+      const cacheControl =
         decision.kind === "revalidate"
           ? "no-cache"
-          : `${scope}, max-age=${decision.maxAge}${decision.staleWhileRevalidate > 0 ? `, stale-while-revalidate=${decision.staleWhileRevalidate}` : ""}`,
+          : cacheControlFor(decision.products, options, Date.now());
+      const answer = answerHeaders(base, etag, cacheControl, request.headers.get("if-none-match"));
+      const headers = new fetchAPI.Headers();
+      for (const [name, value] of answer.headers) headers.append(name, value);
+      setResponse(
+        new fetchAPI.Response(answer.status === 304 ? null : body, {
+          status: answer.status,
+          headers,
+        }),
       );
-      if (ifNoneMatch(request.headers.get("if-none-match")).includes(etag)) {
-        headers.delete("content-type");
-        headers.delete("content-length");
-        setResponse(new fetchAPI.Response(null, { status: 304, headers }));
-        return;
-      }
-      headers.delete("content-length");
-      setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
     },
   };
 }
