@@ -31,6 +31,16 @@ type Pending =
   | { kind: "revalidate" }
   | { kind: "fresh"; products: readonly StoredProduct[] };
 
+function merge(before: Pending | undefined, next: Pending): Pending {
+  if (before === undefined) return next;
+  if (before.kind === "no-store" || next.kind === "no-store") return { kind: "no-store" };
+  if (before.kind === "revalidate" || next.kind === "revalidate") return { kind: "revalidate" };
+  return { kind: "fresh", products: [...before.products, ...next.products] };
+}
+
+/** Headers of the answer's framing or caching, which the plugin sets anew. */
+const FRAMING = new Set(["content-length", "transfer-encoding", "cache-control"]);
+
 const seconds = (ms: number) => Math.max(0, Math.floor(ms / 1000));
 
 /** How long every product read stays fresh, and how long it may then be served stale. */
@@ -95,7 +105,9 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
               ? { kind: "fresh", products: context.served.products }
               : { kind: "revalidate" };
           }
-          decisions.set(context.request, decision);
+          // A batch runs several operations for one request: its answer is as cacheable as the
+          // least cacheable of them, and as fresh as every product they read together.
+          decisions.set(context.request, merge(decisions.get(context.request), decision));
         },
       };
     },
@@ -113,7 +125,8 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
       const base: [string, string][] = [];
       response.headers.forEach((value, name) => {
         const lower = name.toLowerCase();
-        if (lower !== "content-length" && lower !== "cache-control") base.push([lower, value]);
+        // The body is whole now: its length is sent, not the stream's framing.
+        if (!FRAMING.has(lower)) base.push([lower, value]);
       });
       base.push(["etag", etag]);
       const vary = base.find(([name]) => name === "vary");
