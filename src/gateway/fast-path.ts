@@ -16,6 +16,9 @@ import type { ResponseCache, SharedResponse } from "./response-cache.ts";
 import { type CacheHintsOptions, cacheControlFor } from "./use-cache-hints.ts";
 import { type Gateway, SERVED_LOG } from "./yoga.ts";
 
+/** Bodies up to this many bytes are handed to whatwg-node as a string (see `handOff`). */
+const SMALL_BODY = 4096;
+
 /** Options for {@link createFastPath}. */
 export interface FastPathOptions {
   gateway: Gateway;
@@ -94,9 +97,11 @@ export function createFastPath(
     body: Buffer,
     served?: ServedLog,
   ): Promise<unknown> | unknown => {
-    // whatwg-node takes an already read body from `req.body`; a one-chunk stream, because it
-    // enumerates the keys of anything else it is given there (a string: one per character).
-    (req as IncomingMessage & { body?: unknown }).body = Readable.from([body]);
+    // whatwg-node takes an already read body from `req.body`. It enumerates the keys of what
+    // it is given there (a string: one per character), which costs little for a small body and
+    // seconds for a megabyte: larger (and empty) bodies go as a one-chunk stream instead.
+    (req as IncomingMessage & { body?: unknown }).body =
+      body.length > 0 && body.length <= SMALL_BODY ? body.toString() : Readable.from([body]);
     return gateway(req, res, served ? { [SERVED_LOG]: served } : {});
   };
 
