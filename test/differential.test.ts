@@ -213,6 +213,8 @@ it(`answers ${CASES} generated requests exactly as yoga does with the layers off
   expect(differences.slice(0, 5), `${differences.length} of ${sent} answers differ`).toEqual([]);
   // The layers were exercised: many answers came from the response fast path.
   expect(on.app.responseCache?.stats().hits ?? 0).toBeGreaterThan(25);
+  // And many were answered through yoga's envelop without its HTTP layer.
+  expect(on.app.responseCache?.stats().direct ?? 0).toBeGreaterThan(10);
   // Subscriptions whose clients hung up released everything on both gateways.
   await expect.poll(() => on.app.hub.size, { timeout: 10_000 }).toBe(0);
   await expect.poll(() => off.app.hub.size, { timeout: 10_000 }).toBe(0);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { definePrimer, param } from "../src/index.ts";
-import { fixturePrimers } from "./fixtures/counting.ts";
+import { control, fixturePrimers } from "./fixtures/counting.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
@@ -159,4 +159,38 @@ it("answers a huge query as yoga does, without parsing it past the token limit",
   const [layered, plain] = await Promise.all([post(on, body), post(off, body)]);
   expect(layered.status).toBe(plain.status);
   expect(await layered.text()).toBe(await plain.text());
+});
+
+it("answers known documents with new variables outside yoga's HTTP layer, as yoga does", async () => {
+  const query = "query Flaky($id: String!) { flaky(id: $id) }";
+  const ask = (app: TestApp, id: string) =>
+    post(app, JSON.stringify({ query, variables: { id } }), {
+      accept: "application/graphql-response+json",
+    });
+  const comparable = async (response: Response) => ({
+    status: response.status,
+    type: response.headers.get("content-type"),
+    cache: response.headers.get("cache-control"),
+    etag: response.headers.get("etag"),
+    body: await response.text(),
+  });
+  // Yoga answers the document once; then the layered gateway answers it itself.
+  await (await ask(on, "first")).text();
+  const direct = () => on.app.responseCache?.stats().direct ?? 0;
+  const before = direct();
+  const [layered, plain] = await Promise.all([ask(on, "second"), ask(off, "second")]);
+  expect(direct()).toBe(before + 1);
+  expect(await comparable(layered as Response)).toEqual(await comparable(plain as Response));
+  // A compute that fails: yoga's answer with errors, built by yoga's own result processor.
+  control.fail = true;
+  try {
+    const failed = await ask(on, "third");
+    const again = await ask(off, "third");
+    expect(direct()).toBe(before + 2);
+    const a = await comparable(failed);
+    expect(a.body).toContain("COMPUTE_FAILED");
+    expect(a).toEqual(await comparable(again));
+  } finally {
+    control.fail = false;
+  }
 });

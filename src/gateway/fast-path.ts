@@ -11,6 +11,7 @@ import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import { type AuthOptions, authorizeRequest, bearerToken } from "./auth.ts";
 import { answerHeaders } from "./cacheable-answer.ts";
+import { type DirectAnswer, DirectQueries, type PureOperation } from "./direct-query.ts";
 import { pureQueryCheck } from "./pure-query.ts";
 import type { ResponseCache, SharedResponse } from "./response-cache.ts";
 import { type CacheHintsOptions, cacheControlFor } from "./use-cache-hints.ts";
@@ -50,6 +51,7 @@ interface Waiter {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly body: Buffer;
+  readonly operation: PureOperation;
 }
 
 /** Identical pure requests in flight: the first one's answer, for the rest. */
@@ -89,6 +91,8 @@ export function createFastPath(
   });
   const flights = new Map<string, Flight>();
   const memory = options.cache.memory;
+  // With a custom authorize, every query goes through yoga's HTTP layer (it may read anything).
+  const directs = authorize ? undefined : new DirectQueries(gateway, cacheHints);
 
   /** Yoga answers, through its node adapter, with the body already read. */
   const handOff = (
@@ -142,10 +146,41 @@ export function createFastPath(
     );
   };
 
+  /** Answers a pure query: here through yoga's envelop when its answer's shape is known, else yoga. */
+  const run = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    operation: PureOperation,
+    served: ServedLog,
+  ): Promise<void> => {
+    let direct: DirectAnswer | undefined;
+    try {
+      direct = await directs?.answer(req, operation, served);
+    } catch (error) {
+      log.error({ err: error }, "a query failed outside yoga's HTTP layer");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end('{"errors":[{"message":"Unexpected error."}]}');
+      return;
+    }
+    if (direct) {
+      cache.direct++;
+      const headers = direct.headers.flat();
+      if (direct.body !== null)
+        headers.push("content-length", String(Buffer.byteLength(direct.body)));
+      res.writeHead(direct.status, headers);
+      res.end(direct.body ?? undefined);
+      return;
+    }
+    await handOff(req, res, body, served);
+    if (served.answer && directs) directs.learn(req, operation, served.answer);
+  };
+
   const execute = async (
     req: IncomingMessage,
     res: ServerResponse,
     body: Buffer,
+    operation: PureOperation,
     signature: string,
     lead: boolean,
   ): Promise<void> => {
@@ -154,7 +189,7 @@ export function createFastPath(
     const served: ServedLog = { products: [], failed: false };
     let shared: SharedResponse | undefined;
     try {
-      await handOff(req, res, body, served);
+      await run(req, res, body, operation, served);
       shared = sharedOf(served);
     } catch (error) {
       log.error({ err: error }, "the gateway failed to answer a request");
@@ -165,7 +200,8 @@ export function createFastPath(
         const fresh = shared !== undefined && allFresh(shared.products, now);
         for (const waiter of flight.waiters) {
           if (fresh) sendKept(waiter.req, waiter.res, waiter.body, shared as SharedResponse);
-          else void execute(waiter.req, waiter.res, waiter.body, signature, false);
+          else
+            void execute(waiter.req, waiter.res, waiter.body, waiter.operation, signature, false);
         }
       }
     }
@@ -204,10 +240,10 @@ export function createFastPath(
       }
       const flight = flights.get(signature);
       if (flight && flight.epoch === memory.generation) {
-        flight.waiters.push({ req, res, body });
+        flight.waiters.push({ req, res, body, operation });
         return;
       }
-      void execute(req, res, body, signature, true);
+      void execute(req, res, body, operation, signature, true);
     });
   };
 }
@@ -269,12 +305,30 @@ function signatureOf(req: IncomingMessage, body: Buffer): string {
     .digest("base64");
 }
 
-function parseOperation(body: Buffer): { query: unknown; operationName: unknown } | undefined {
+const FIELDS = new Set(["query", "variables", "operationName"]);
+
+/** The operation of a body that holds one (not a batch), if its query is a string. */
+function parseOperation(body: Buffer): PureOperation | undefined {
   try {
     const parsed: unknown = JSON.parse(body.toString());
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
-    const { query, operationName } = parsed as Record<string, unknown>;
-    return { query, operationName };
+    const fields = parsed as Record<string, unknown>;
+    const { query, operationName, variables } = fields;
+    if (typeof query !== "string") return undefined;
+    const plain =
+      Object.keys(fields).every((name) => FIELDS.has(name)) &&
+      (operationName === undefined ||
+        operationName === null ||
+        typeof operationName === "string") &&
+      (variables === undefined ||
+        variables === null ||
+        (typeof variables === "object" && !Array.isArray(variables)));
+    return {
+      query,
+      operationName: operationName as PureOperation["operationName"],
+      variables: variables as PureOperation["variables"],
+      plain,
+    };
   } catch {
     return undefined;
   }

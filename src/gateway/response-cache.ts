@@ -47,6 +47,8 @@ export interface ResponseCacheStats {
   entries: number;
   bytes: number;
   hits: number;
+  /** Pure queries the fast path answered through yoga's envelop, without its HTTP layer. */
+  direct: number;
 }
 
 const ENTRY_OVERHEAD = 300;
@@ -65,6 +67,8 @@ export class ResponseCache {
   private readonly maxBytes: number;
   private bytes = 0;
   private hits = 0;
+  /** Counted by the fast path (see {@link ResponseCacheStats.direct}). */
+  direct = 0;
 
   constructor(
     /** The memory layer whose entries the responses are checked against. */
@@ -134,7 +138,7 @@ export class ResponseCache {
 
   /** How much the cache holds and how often it served. */
   stats(): ResponseCacheStats {
-    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits };
+    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits, direct: this.direct };
   }
 
   private drop(signature: string, entry: Entry): undefined {
