@@ -76,7 +76,9 @@ interface Flight {
  * decision computed at send time by the functions the plugin uses, while every product it was
  * built from is still the memory layer's copy and fresh; such a hit counts as a read of those
  * products (read tracking, hints, hit metrics). Identical requests that arrive while one is
- * answered, with no change in between, share its answer the same way.
+ * answered, with no change in between, share its answer the same way. A pure query whose
+ * document yoga has already answered with the same request headers runs through yoga's envelop
+ * without its HTTP layer ({@link DirectQueries}).
  */
 export function createFastPath(
   options: FastPathOptions,
