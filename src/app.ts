@@ -248,6 +248,8 @@ export function createApp(options: AppOptions): App {
           everyMs: Math.min(10_000, evictMs ?? 10_000),
         });
         const limits = options.limits ?? DEFAULT_LIMITS;
+        // One set of cache-hint options for the plugin and the fast path: one header function.
+        const hints = { primers: options.primers.map((p) => p.name), ...cachePolicy };
         gateway = createGateway({
           engine,
           hub,
@@ -266,7 +268,8 @@ export function createApp(options: AppOptions): App {
                 options.auth?.readToken,
               ])
             : undefined,
-          plugins: [useCacheHints({ primers: options.primers.map((p) => p.name), ...cachePolicy })],
+          // Last: it records the final answer the response fast path keeps.
+          plugins: [useCacheHints(hints)],
         });
         const yoga = gateway;
         responseCache =
@@ -274,7 +277,16 @@ export function createApp(options: AppOptions): App {
             ? new ResponseCache(engine.memory, options.responseCache)
             : undefined;
         const graphql = responseCache
-          ? createFastPath({ gateway, primers: options.primers, cache: responseCache, log })
+          ? createFastPath({
+              gateway,
+              engine,
+              primers: options.primers,
+              cache: responseCache,
+              cacheHints: hints,
+              maxTokens: limits.tokens,
+              auth: options.auth,
+              log,
+            })
           : (req: IncomingMessage, res: ServerResponse) => void yoga(req, res);
         server = createServer(
           createHttpHandler({

@@ -110,7 +110,7 @@ describe("the response fast path", () => {
 });
 
 describe("pure queries", () => {
-  const isPure = pureQueryCheck(new Set(["square", "flaky"]));
+  const isPure = pureQueryCheck({ primerNames: new Set(["square", "flaky"]), maxTokens: 100 });
 
   it("are queries of primer fields only", () => {
     expect(isPure("{ square(n: 1) { n } }", undefined)).toBe(true);
@@ -129,6 +129,15 @@ describe("pure queries", () => {
     expect(isPure("{ ...F } fragment F on Query { square(n: 1) { n } }", undefined)).toBe(false);
     expect(isPure("{ square(n: 1) { n }", undefined)).toBe(false);
     expect(isPure(42, undefined)).toBe(false);
+  });
+
+  it("are not documents past the token limit, which are not parsed past it", () => {
+    const fields = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: square(n: 1) { n }`);
+    // 11 tokens per field, plus the braces.
+    expect(isPure(`{ ${fields(8).join(" ")} }`, undefined)).toBe(true);
+    expect(isPure(`{ ${fields(10).join(" ")} }`, undefined)).toBe(false);
+    // A megabyte of tokens costs what the first hundred do (no timing here: it just answers).
+    expect(isPure(`{ ${fields(100_000).join(" ")} }`, undefined)).toBe(false);
   });
 
   it("pick the named operation of several", () => {
@@ -158,9 +167,14 @@ describe("the response cache's cap", () => {
     );
     const held = await memory.read([...rows.keys()], async () => rows);
     const cache = new ResponseCache(memory, { maxEntries: 2 });
-    const answer = (n: number) => ({ status: 200, headers: {}, body: Buffer.from(String(n)) });
+    const answer = (n: number, product: StoredProduct) => ({
+      answer: { headers: [], body: String(n), etag: `"${n}"` },
+      body: Buffer.from(String(n)),
+      products: [product],
+      targets: [],
+    });
     for (const n of [1, 2, 3]) {
-      expect(cache.set(`q${n}`, answer(n), [held.get(`p/${n}`) as StoredProduct])).toBe(true);
+      expect(cache.set(`q${n}`, answer(n, held.get(`p/${n}`) as StoredProduct))).toBe(true);
     }
     expect(cache.stats().entries).toBe(2);
     expect(cache.get("q1")).toBeUndefined();
@@ -168,6 +182,6 @@ describe("the response cache's cap", () => {
     memory.changed("p/3");
     expect(cache.get("q3")).toBeUndefined();
     // A product the memory layer does not hold (any more) cannot back an answer.
-    expect(cache.set("q4", answer(4), [held.get("p/3") as StoredProduct])).toBe(false);
+    expect(cache.set("q4", answer(4, held.get("p/3") as StoredProduct))).toBe(false);
   });
 });

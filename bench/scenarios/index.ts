@@ -3,6 +3,7 @@ import { augmentVsRefresh } from "./augment-vs-refresh.ts";
 import { cachedProduct } from "./cached-product.ts";
 import { fanOut } from "./fan-out.ts";
 import { growth } from "./growth.ts";
+import { longTail } from "./long-tail.ts";
 import { manyFields } from "./many-fields.ts";
 import { missStorm } from "./miss-storm.ts";
 import { sourceChange } from "./source-change.ts";
@@ -16,4 +17,5 @@ export const SCENARIOS: readonly Scenario[] = [
   fanOut,
   sourceChange,
   growth,
+  longTail,
 ];

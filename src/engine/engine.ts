@@ -255,6 +255,15 @@ export class Engine {
     }
   }
 
+  /**
+   * Counts fresh products served from a copy kept outside the engine (the response fast path)
+   * as the reads they are: read tracking and hints (`onRead`) and hit metrics, as `load` does.
+   */
+  noteServed(targets: readonly ParsedKey[]): void {
+    this.onRead?.(targets);
+    for (const target of targets) this.hooks.onHit?.(target.primer.name);
+  }
+
   /** A product's stored state, without computing it; undefined when never stored. */
   inspect(key: string): Promise<StoredProduct | undefined> {
     return readProduct(this.db, this.parse(key).key);

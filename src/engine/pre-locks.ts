@@ -1,6 +1,7 @@
 import type { Db, Session } from "../db/db.ts";
 import { asError, SharedSession } from "./flight.ts";
 import type { StoredProduct } from "./product.ts";
+import { ReadBatch } from "./read-batch.ts";
 import { readOrLock, readProducts } from "./store.ts";
 
 /** A key's compute lock that a read took because it found nothing to serve. */
@@ -42,13 +43,31 @@ export class PreLocks {
     { generation: number; read: Promise<Map<string, StoredProduct>> }
   >();
 
-  constructor(private readonly options: PreLocksOptions) {}
+  /** The loads of one event-loop turn read together (src/engine/read-batch.ts). */
+  private readonly batch: ReadBatch;
+
+  constructor(private readonly options: PreLocksOptions) {
+    this.batch = new ReadBatch({
+      one: (key, owner) => this.readOne(key, owner),
+      many: (keys) => readProducts(options.db, keys),
+    });
+  }
 
   /** Reads the keys the memory layer missed, for the load `owner`. */
   read(missing: readonly string[], owner: object): Promise<Map<string, StoredProduct>> {
-    const { db } = this.options;
     const key = missing.length === 1 ? missing[0] : undefined;
-    if (key === undefined) return readProducts(db, missing);
+    if (key !== undefined) {
+      // A read of the key under way since no change: share it rather than race it for the lock.
+      const shared = this.reads.get(key);
+      if (shared?.generation === this.options.generation()) return shared.read;
+    }
+    return this.batch.read(missing, owner);
+  }
+
+  /** Reads one key, on an idle compute session where it may take the key's compute lock. */
+  private readOne(key: string, owner: object): Promise<Map<string, StoredProduct>> {
+    const { db } = this.options;
+    const missing = [key];
     const generation = this.options.generation();
     const shared = this.reads.get(key);
     if (shared?.generation === generation) return shared.read;

@@ -1,5 +1,7 @@
 import type { MemoryEntry, MemoryLayer } from "../engine/memory-layer.ts";
 import type { StoredProduct } from "../engine/product.ts";
+import type { CapturedAnswer } from "../graphql/schema-types.ts";
+import type { ParsedKey } from "../keys.ts";
 
 /** Options for {@link ResponseCache}. */
 export interface ResponseCacheOptions {
@@ -15,17 +17,24 @@ export interface ResponseCacheOptions {
   maxBytes?: number;
 }
 
-/** One finished HTTP response, serialised once. */
+/**
+ * A kept answer of a pure product read: what it is made of, and the products it was built
+ * from (their freshness gives its `Cache-Control` at each send; reading them is counted).
+ */
 export interface SharedResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
+  readonly answer: CapturedAnswer;
+  /** The body, UTF-8 encoded once. */
   readonly body: Buffer;
+  /** The products it was built from, each once. */
+  readonly products: readonly StoredProduct[];
+  /** Their keys, parsed, as a read of them reports them. */
+  readonly targets: readonly ParsedKey[];
 }
 
 interface Entry {
   readonly response: SharedResponse;
   /** The memory layer's entries of the very products the response was built from. */
-  readonly products: readonly MemoryEntry[];
+  readonly held: readonly MemoryEntry[];
   /** The earliest freshUntil among them, in ms (Infinity: none). */
   readonly freshUntil: number;
   readonly size: number;
@@ -38,6 +47,8 @@ export interface ResponseCacheStats {
   entries: number;
   bytes: number;
   hits: number;
+  /** Pure queries the fast path answered through yoga's envelop, without its HTTP layer. */
+  direct: number;
 }
 
 const ENTRY_OVERHEAD = 300;
@@ -56,6 +67,8 @@ export class ResponseCache {
   private readonly maxBytes: number;
   private bytes = 0;
   private hits = 0;
+  /** Counted by the fast path (see {@link ResponseCacheStats.direct}). */
+  direct = 0;
 
   constructor(
     /** The memory layer whose entries the responses are checked against. */
@@ -70,27 +83,28 @@ export class ResponseCache {
   get(signature: string): SharedResponse | undefined {
     const entry = this.entries.get(signature);
     if (entry === undefined) return undefined;
-    const { products } = entry;
-    for (let i = 0; i < products.length; i++) {
-      if (!(products[i] as MemoryEntry).live) return this.drop(signature, entry);
+    const { held } = entry;
+    for (let i = 0; i < held.length; i++) {
+      if (!(held[i] as MemoryEntry).live) return this.drop(signature, entry);
     }
     if (entry.freshUntil <= Date.now()) return this.drop(signature, entry);
     // A hit only sets flags (here and on the products' entries), never reorders a map.
-    for (let i = 0; i < products.length; i++) (products[i] as MemoryEntry).used = true;
+    for (let i = 0; i < held.length; i++) (held[i] as MemoryEntry).used = true;
     entry.used = true;
     this.hits++;
     return entry.response;
   }
 
   /**
-   * Keeps a response built from `products`, if the memory layer holds every one of them (those
-   * very objects) and all are fresh; returns whether it was kept.
+   * Keeps a response, if the memory layer holds every product it was built from (those very
+   * objects) and all are fresh; returns whether it was kept.
    */
-  set(signature: string, response: SharedResponse, products: readonly StoredProduct[]): boolean {
+  set(signature: string, response: SharedResponse): boolean {
+    const { products } = response;
     if (products.length === 0) return false;
     let freshUntil = Number.POSITIVE_INFINITY;
     const held: MemoryEntry[] = [];
-    for (const product of new Set(products)) {
+    for (const product of products) {
       const entry = this.memory.entryOf(product);
       if (entry === undefined) return false;
       held.push(entry);
@@ -99,11 +113,16 @@ export class ResponseCache {
       }
     }
     if (freshUntil <= Date.now()) return false;
-    const size = ENTRY_OVERHEAD + 2 * signature.length + response.body.length + 8 * held.length;
+    const size =
+      ENTRY_OVERHEAD +
+      2 * signature.length +
+      2 * response.body.length +
+      64 * response.answer.headers.length +
+      48 * held.length;
     if (size > this.maxBytes) return false;
     const old = this.entries.get(signature);
     if (old) this.drop(signature, old);
-    this.entries.set(signature, { response, products: held, freshUntil, size, used: false });
+    this.entries.set(signature, { response, held, freshUntil, size, used: false });
     this.bytes += size;
     // Second-chance LRU, as in the memory layer.
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
@@ -119,7 +138,7 @@ export class ResponseCache {
 
   /** How much the cache holds and how often it served. */
   stats(): ResponseCacheStats {
-    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits };
+    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits, direct: this.direct };
   }
 
   private drop(signature: string, entry: Entry): undefined {

@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
 import { getOperationAST, Kind } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { StoredProduct } from "../engine/product.ts";
-import type { RequestContext } from "../graphql/schema-types.ts";
+import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
+import { answerHeaders, etagOf } from "./cacheable-answer.ts";
+import { SERVED_LOG } from "./yoga.ts";
 
 /** Options for {@link useCacheHints}. */
 export interface CacheHintsOptions {
@@ -34,6 +35,22 @@ export type CacheDecision =
 
 /** The part of {@link CacheHintsOptions} that decides the headers of a product read. */
 export type CachePolicy = Pick<CacheHintsOptions, "maxAge" | "scope" | "pushMaxAge" | "pushed">;
+
+/** What onExecuteDone decided: the products' headers are computed when the response is. */
+type Pending =
+  | { kind: "no-store" }
+  | { kind: "revalidate" }
+  | { kind: "fresh"; products: readonly StoredProduct[] };
+
+function merge(before: Pending | undefined, next: Pending): Pending {
+  if (before === undefined) return next;
+  if (before.kind === "no-store" || next.kind === "no-store") return { kind: "no-store" };
+  if (before.kind === "revalidate" || next.kind === "revalidate") return { kind: "revalidate" };
+  return { kind: "fresh", products: [...before.products, ...next.products] };
+}
+
+/** Headers of the answer's framing or caching, which the plugin sets anew. */
+const FRAMING = new Set(["content-length", "transfer-encoding", "cache-control"]);
 
 const seconds = (ms: number) => Math.max(0, Math.floor(ms / 1000));
 
@@ -68,30 +85,20 @@ export function productsDecision(
 }
 
 /**
- * The `Cache-Control` value of a decision (undefined: the response keeps its own). The fast
- * path calls this with {@link productsDecision} to answer exactly as this plugin does.
+ * The `Cache-Control` of an answer built only from primer fields, from the products it served,
+ * at `now`: the one function both the yoga path and the response fast path call, so that an
+ * answer's cache headers never depend on which path served it.
  */
-export function cacheControlOf(decision: CacheDecision, scope: "public" | "private"): string {
-  if (decision.kind === "no-store") return "no-store";
-  if (decision.kind === "revalidate") return "no-cache";
-  return `${scope}, max-age=${decision.maxAge}${decision.staleWhileRevalidate > 0 ? `, stale-while-revalidate=${decision.staleWhileRevalidate}` : ""}`;
-}
-
-/**
- * The `Cache-Control` of a pure product read (a query of primer fields only, without errors)
- * served from these products at `now`: what the fast path should send when it replays a stored
- * answer, so that its max-age never outlives the products (nor a push) either.
- */
-export function productsCacheControl(
+export function cacheControlFor(
   products: readonly StoredProduct[],
-  policy: CachePolicy,
-  now: number = Date.now(),
+  options: CachePolicy,
+  now: number,
 ): string {
-  return cacheControlOf(productsDecision(products, policy, now), policy.scope ?? "public");
+  const decision = productsDecision(products, options, now);
+  if (decision.kind !== "fresh") return "no-cache";
+  const swr = decision.staleWhileRevalidate;
+  return `${options.scope ?? "public"}, max-age=${decision.maxAge}${swr > 0 ? `, stale-while-revalidate=${swr}` : ""}`;
 }
-
-const ifNoneMatch = (header: string | null): string[] =>
-  (header ?? "").split(",").map((tag) => tag.trim().replace(/^W\//, ""));
 
 /**
  * Adds HTTP caching hints to GraphQL responses, so that a CDN in front of KCK can serve
@@ -105,8 +112,7 @@ const ifNoneMatch = (header: string | null): string[] =>
  */
 export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext> {
   const primers = new Set(options.primers);
-  const scope = options.scope ?? "public";
-  const decisions = new WeakMap<Request, CacheDecision>();
+  const decisions = new WeakMap<Request, Pending>();
 
   return {
     onExecute({ args }) {
@@ -117,7 +123,7 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
       const operation = getOperationAST(args.document, args.operationName);
       return {
         onExecuteDone({ result }) {
-          let decision: CacheDecision = { kind: "no-store" };
+          let decision: Pending = { kind: "no-store" };
           if (operation?.operation === "query" && "data" in result && !result.errors?.length) {
             const primersOnly = operation.selectionSet.selections.every(
               (s) =>
@@ -125,14 +131,16 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
                 (primers.has(s.name.value) || s.name.value === "__typename"),
             );
             decision = primersOnly
-              ? productsDecision(context.served.products, options, Date.now())
+              ? { kind: "fresh", products: context.served.products }
               : { kind: "revalidate" };
           }
-          decisions.set(request, decision);
+          // A batch runs several operations for one request: its answer is as cacheable as the
+          // least cacheable of them, and as fresh as every product they read together.
+          decisions.set(request, merge(decisions.get(request), decision));
         },
       };
     },
-    async onResponse({ request, response, setResponse, fetchAPI }) {
+    async onResponse({ request, response, setResponse, fetchAPI, serverContext }) {
       const decision = decisions.get(request);
       if (decision === undefined || decision.kind === "no-store" || response.status !== 200) {
         // Parse and validation errors never reach execution: nothing here may be cached.
@@ -141,23 +149,36 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
         return;
       }
       const body = await response.text();
-      const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
+      const etag = etagOf(body);
       // Copied one by one: yoga names its headers in mixed case, which a Headers copy can lose.
-      const headers = new fetchAPI.Headers();
+      const base: [string, string][] = [];
       response.headers.forEach((value, name) => {
-        headers.set(name.toLowerCase(), value);
+        const lower = name.toLowerCase();
+        // The body is whole now: its length is sent, not the stream's framing.
+        if (!FRAMING.has(lower)) base.push([lower, value]);
       });
-      headers.set("etag", etag);
-      headers.append("vary", "accept");
-      headers.set("cache-control", cacheControlOf(decision, scope));
-      if (ifNoneMatch(request.headers.get("if-none-match")).includes(etag)) {
-        headers.delete("content-type");
-        headers.delete("content-length");
-        setResponse(new fetchAPI.Response(null, { status: 304, headers }));
-        return;
-      }
-      headers.delete("content-length");
-      setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
+      base.push(["etag", etag]);
+      const vary = base.find(([name]) => name === "vary");
+      if (vary) vary[1] = `${vary[1]}, accept`;
+      else base.push(["vary", "accept"]);
+      // The fast path keeps what a pure query's answer is made of, to build it again later.
+      const served = (serverContext as Record<string, unknown>)[SERVED_LOG] as
+        | ServedLog
+        | undefined;
+      if (served && decision.kind === "fresh") served.answer = { headers: base, body, etag };
+      const cacheControl =
+        decision.kind === "revalidate"
+          ? "no-cache"
+          : cacheControlFor(decision.products, options, Date.now());
+      const answer = answerHeaders(base, etag, cacheControl, request.headers.get("if-none-match"));
+      const headers = new fetchAPI.Headers();
+      for (const [name, value] of answer.headers) headers.append(name, value);
+      setResponse(
+        new fetchAPI.Response(answer.status === 304 ? null : body, {
+          status: answer.status,
+          headers,
+        }),
+      );
     },
   };
 }

@@ -31,6 +31,20 @@ export interface ServedLog {
   readonly products: StoredProduct[];
   /** Whether any product read failed (its field is an error, not a value). */
   failed: boolean;
+  /**
+   * A cacheable answer's parts as the gateway sent them, recorded for the response fast path:
+   * everything but the `Cache-Control` (computed at each send) and the status (always 200).
+   */
+  answer?: CapturedAnswer;
+}
+
+/** A 200 answer of a pure product read, kept to be sent again. */
+export interface CapturedAnswer {
+  /** Its headers, names in lower case, without `cache-control` and `content-length`. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string;
+  /** The body's ETag (also among the headers). */
+  readonly etag: string;
 }
 
 /** The Pothos type configuration every KCK schema, and every primer's output type, shares. */
