@@ -28,6 +28,7 @@ const product = (
   augmentCount: 0,
   lastAugmentedAt: null,
   invalidations: 0,
+  codeVersion: null,
 });
 
 /** A stand-in for the database read: answers from a table and counts what it was asked. */

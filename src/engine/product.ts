@@ -23,6 +23,8 @@ export interface StoredProduct {
   readonly lastAugmentedAt: Date | null;
   /** How many times it was invalidated: a compute that saw fewer stores its value expired. */
   readonly invalidations: number;
+  /** The version of the primer code that computed the value; null: not recorded. */
+  readonly codeVersion: string | null;
 }
 
 /**

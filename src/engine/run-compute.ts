@@ -27,6 +27,8 @@ export interface ComputeHost {
   load(targets: readonly ParsedKey[], chain: Chain): Promise<(StoredProduct | Error)[]>;
   parse(key: string): ParsedKey;
   resolve(primer: AnyPrimer, params: Readonly<Record<string, unknown>>): ParsedKey;
+  /** Throws COMPUTE_FAILED when a computed value does not fit its primer's GraphQL type. */
+  checkValue(primer: AnyPrimer, key: string, value: unknown): void;
 }
 
 /**
@@ -76,6 +78,8 @@ export async function runCompute(
       controller,
       () => primer.compute(params, ctx),
     );
+    // A value that would fail every read is a failed compute: nothing stored, last good kept.
+    if (value !== UNCHANGED) host.checkValue(primer, key, value);
   } catch (error) {
     const computeMs = performance.now() - started;
     host.hooks.onFailure?.(primer.name, computeMs);
@@ -112,6 +116,7 @@ export async function runCompute(
       staleUntil,
       computeMs,
       invalidations,
+      codeVersion: primer.codeVersion,
     });
     if (touched) return touched;
     throw new KckError(
@@ -131,6 +136,7 @@ export async function runCompute(
     computeMs,
     dependencies: [...dependencies],
     invalidations,
+    codeVersion: primer.codeVersion,
   });
   host.hooks.onCompute?.(primer.name, computeMs);
   host.memory?.changed(key);

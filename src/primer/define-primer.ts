@@ -4,6 +4,7 @@ import type { ComputeContext } from "../engine/compute-context.ts";
 import { KckError } from "../errors.ts";
 import type { KckSchemaTypes } from "../graphql/schema-types.ts";
 import type { AnyAugmentFromRule, AugmentFromRule, AugmentSpec } from "./augment-spec.ts";
+import { type CodeChangePolicy, hashDefinition } from "./code-version.ts";
 import type { ParamsOf, ParamsSpec } from "./params.ts";
 import {
   type DependencyPolicy,
@@ -105,6 +106,20 @@ export interface PrimerOptions<
    * per dependency primer. Without a rule, dependents are invalidated instead.
    */
   augmentFrom?: { readonly [K in keyof R]: AugmentFromRule<ParamsOf<S>, ValueOf<T>, R[K]> };
+  /**
+   * The version of this primer's code, recorded with every product it computes. When it
+   * changes, the products stored by the old code are no longer served as fresh (see
+   * `onCodeChange`). Set it when the compute depends on code outside its own body.
+   * @default a hash of the compute function's source text, params, type and policies
+   */
+  version?: string;
+  /**
+   * What happens at start to the stored products computed by another code version: served
+   * stale while a background refresh recomputes them ("stale"), or expired so that the next
+   * read recomputes them before answering ("expire").
+   * @default "stale"
+   */
+  onCodeChange?: CodeChangePolicy;
 }
 
 /** A declared primer: its options, normalised. */
@@ -134,6 +149,10 @@ export interface Primer<
   readonly augment: AugmentSpec<ParamsOf<S>, ValueOf<T>, D> | undefined;
   /** How to follow the augments of the products it reads. */
   readonly augmentFrom: readonly AnyAugmentFromRule[];
+  /** The version of its code: the explicit `version`, or a hash of its definition. */
+  readonly codeVersion: string;
+  /** What a change of code version does to its stored products. */
+  readonly onCodeChange: CodeChangePolicy;
 }
 
 /** Any primer, whatever its params and type. */
@@ -192,6 +211,20 @@ export function definePrimer<
       `Primer "${options.name}" has a param named "${reserved}", which KCK's generated fields use; rename it (reserved: ${[...RESERVED_PARAMS].join(", ")}).`,
     );
   }
+  const onCodeChange = options.onCodeChange ?? "stale";
+  if (onCodeChange !== "stale" && onCodeChange !== "expire") {
+    throw new KckError(
+      "BAD_CONFIG",
+      `Primer "${options.name}" has onCodeChange "${String(onCodeChange)}"; it must be "stale" or "expire".`,
+    );
+  }
+  if (options.version !== undefined && (typeof options.version !== "string" || !options.version)) {
+    throw new KckError(
+      "BAD_CONFIG",
+      `Primer "${options.name}" has an empty or non-string version; give a non-empty string or leave it out.`,
+    );
+  }
+  const policies = normalisePolicies(options.name, options.params, options);
   return {
     kind: "primer",
     name: options.name,
@@ -206,9 +239,18 @@ export function definePrimer<
       options.timeout === undefined
         ? undefined
         : toMs(options.timeout, `timeout of primer "${options.name}"`),
-    policies: normalisePolicies(options.name, options.params, options),
+    policies,
     augment: options.augment,
     augmentFrom: (options.augmentFrom ?? []) as readonly AnyAugmentFromRule[],
+    codeVersion:
+      options.version ??
+      hashDefinition({
+        compute: options.compute,
+        params: options.params,
+        type: options.type,
+        policies,
+      }),
+    onCodeChange,
   };
 }
 
