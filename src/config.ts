@@ -41,6 +41,11 @@ export interface Config {
   responseCache: ResponseCacheOptions | false;
   /** LOG_LEVEL for one-shot `kck` commands, which log to stderr. @default "error" */
   commandLogLevel: string;
+  /**
+   * npm_command (set by npm for `npm start`, `npm run`, `npx`): the gateway then also stops
+   * when its parent goes away (npm's `sh -c` dies of a forwarded SIGTERM without passing it on).
+   */
+  startedByNpm: boolean;
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -116,5 +121,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drainTimeoutMs: integer(env, "KCK_DRAIN_TIMEOUT_MS", 25_000, 0, 86_400_000),
     memory: megabytes(integer(env, "KCK_MEMORY_MB", 64, 0, 1_000_000)),
     responseCache: megabytes(integer(env, "KCK_RESPONSE_CACHE_MB", 32, 0, 1_000_000)),
+    startedByNpm: Boolean(env["npm_command"]),
   };
 }

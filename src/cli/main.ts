@@ -3,6 +3,7 @@ import { readConfig } from "../config.ts";
 import { addCodegen } from "./commands/codegen.ts";
 import { addGet } from "./commands/get.ts";
 import { addGraph } from "./commands/graph.ts";
+import { addInit } from "./commands/init.ts";
 import { addInspect } from "./commands/inspect.ts";
 import { addMigrate } from "./commands/migrate.ts";
 import { addPrime } from "./commands/prime.ts";
@@ -26,6 +27,7 @@ const program = new Command("kck")
   .showHelpAfterError("(run kck --help for usage)")
   .exitOverride();
 
+addInit(program);
 addServe(program, config);
 addWorker(program, config);
 addMigrate(program, config);

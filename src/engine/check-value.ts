@@ -74,7 +74,8 @@ function build(type: GraphQLOutputType): Check {
   if (isNonNullType(type)) {
     const item = compile(type.ofType);
     const expected = String(type);
-    return (value) => (value === null || value === undefined ? found(expected, value) : item(value));
+    return (value) =>
+      value === null || value === undefined ? found(expected, value) : item(value);
   }
   if (isListType(type)) {
     const item = compile(type.ofType);

@@ -21,7 +21,10 @@ export async function serve(config: Config): Promise<void> {
     processMetrics: true,
     jobs: { worker: config.worker, concurrency: config.workerConcurrency },
   });
-  stopOnSignals(app, log, { drainTimeoutMs: config.drainTimeoutMs });
+  stopOnSignals(app, log, {
+    drainTimeoutMs: config.drainTimeoutMs,
+    stopWithParent: config.startedByNpm,
+  });
   let url: string;
   try {
     ({ url } = await app.start());

@@ -28,7 +28,10 @@ export async function runWorker(config: Config): Promise<void> {
     http: false,
     jobs: { worker: true, concurrency: config.workerConcurrency },
   });
-  stopOnSignals(app, log, { drainTimeoutMs: config.drainTimeoutMs });
+  stopOnSignals(app, log, {
+    drainTimeoutMs: config.drainTimeoutMs,
+    stopWithParent: config.startedByNpm,
+  });
   await app.start();
   console.log("KCK worker started");
 }
