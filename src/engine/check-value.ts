@@ -8,7 +8,6 @@ import {
   isScalarType,
 } from "graphql";
 import { KckError } from "../errors.ts";
-import { buildSchema } from "../graphql/schema.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 
 /** Where a value does not fit its type, and how. */
@@ -145,17 +144,17 @@ export function findMisfit(type: GraphQLOutputType, value: unknown): Misfit | un
 }
 
 /**
- * Checks computed values against their primers' GraphQL types. The schema is built on the
- * first check, so commands that never compute do not pay for it.
+ * Checks computed values against their primers' GraphQL types. The schema is built (and its
+ * modules loaded) on the first check, so commands that never compute do not pay for it.
  */
 export class ValueChecker {
-  private types: Map<string, GraphQLOutputType> | undefined;
+  private types: Promise<Map<string, GraphQLOutputType>> | undefined;
 
   constructor(private readonly primers: readonly AnyPrimer[]) {}
 
   /** Throws COMPUTE_FAILED naming the path and the expected type when `value` does not fit. */
-  check(primer: AnyPrimer, key: string, value: unknown): void {
-    const type = this.typeOf(primer);
+  async check(primer: AnyPrimer, key: string, value: unknown): Promise<void> {
+    const type = await this.typeOf(primer);
     if (type === undefined) return;
     const misfit = findMisfit(type, value);
     if (misfit === undefined) return;
@@ -165,11 +164,13 @@ export class ValueChecker {
     );
   }
 
-  private typeOf(primer: AnyPrimer): GraphQLOutputType | undefined {
-    this.types ??= typesOf(buildSchema(this.primers));
+  private async typeOf(primer: AnyPrimer): Promise<GraphQLOutputType | undefined> {
+    this.types ??= import("../graphql/schema.ts").then(({ buildSchema }) =>
+      typesOf(buildSchema(this.primers)),
+    );
     // The primer's query field: nullable at the top (one failing product nulls only its own
     // field), and below that exactly the type the primer declared.
-    return this.types.get(primer.name);
+    return (await this.types).get(primer.name);
   }
 }
 

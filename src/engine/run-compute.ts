@@ -28,7 +28,7 @@ export interface ComputeHost {
   parse(key: string): ParsedKey;
   resolve(primer: AnyPrimer, params: Readonly<Record<string, unknown>>): ParsedKey;
   /** Throws COMPUTE_FAILED when a computed value does not fit its primer's GraphQL type. */
-  checkValue(primer: AnyPrimer, key: string, value: unknown): void;
+  checkValue(primer: AnyPrimer, key: string, value: unknown): Promise<void>;
 }
 
 /**
@@ -79,7 +79,7 @@ export async function runCompute(
       () => primer.compute(params, ctx),
     );
     // A value that would fail every read is a failed compute: nothing stored, last good kept.
-    if (value !== UNCHANGED) host.checkValue(primer, key, value);
+    if (value !== UNCHANGED) await host.checkValue(primer, key, value);
   } catch (error) {
     const computeMs = performance.now() - started;
     host.hooks.onFailure?.(primer.name, computeMs);

@@ -77,6 +77,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     context: (initial) =>
       requestContext(engine, hub, tokenOf(initial), initial[SERVED_LOG] as ServedLog | undefined),
     landingPage: false,
+    // GraphiQL with its assets from the npm package, not a CDN: it works offline. The 9 MB
+    // module is loaded on the first GraphiQL request only.
+    renderGraphiQL: async (graphiql) =>
+      (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiql),
     batching: { limit: limits.batch },
     plugins: [
       ...limitPlugins(limits),
