@@ -19,8 +19,9 @@ export interface StopOnSignalsOptions {
   stopWithParent?: boolean;
 }
 
-// A repeat of the signal within this time is the same stop delivered twice (a Ctrl-C reaches
-// npm, which forwards it, and this process), not a second request.
+// A SIGINT repeated within this time is the same Ctrl-C delivered twice (the terminal sends it to
+// npm, which forwards it, and to this process), not a second request. SIGTERM is sent to one pid
+// (npm's, which forwards it once): a second one always means "give up".
 const REPEAT_MS = 1000;
 
 /**
@@ -50,7 +51,7 @@ export function stopOnSignals(app: App, log: Logger, options: StopOnSignalsOptio
   };
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) {
-      if (Date.now() - stoppedAt < REPEAT_MS) return;
+      if (signal === "SIGINT" && Date.now() - stoppedAt < REPEAT_MS) return;
       await giveUp(`${signal} again while stopping`);
       return;
     }
