@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { readConfig } from "../config.ts";
 import { addCodegen } from "./commands/codegen.ts";
+import { addDev } from "./commands/dev.ts";
 import { addGet } from "./commands/get.ts";
 import { addGraph } from "./commands/graph.ts";
 import { addInit } from "./commands/init.ts";
@@ -29,6 +30,7 @@ const program = new Command("kck")
 
 addInit(program);
 addServe(program, config);
+addDev(program, config);
 addWorker(program, config);
 addMigrate(program, config);
 addGet(program, config);
@@ -47,7 +49,7 @@ const finish = (code: number): void => {
 try {
   await program.parseAsync(process.argv);
   // `serve` keeps running until a signal; every other command is done here.
-  if (program.args[0] !== "serve") finish(EXIT.OK);
+  if (program.args[0] !== "serve" && program.args[0] !== "dev") finish(EXIT.OK);
 } catch (error) {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are not errors.
