@@ -1,33 +1,71 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDashboard } from "./dashboard/dashboard.ts";
 import type { Db } from "./db/db.ts";
 import { openDatabase } from "./db/open.ts";
 import { Engine } from "./engine/engine.ts";
 import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
 import type { AuthOptions } from "./gateway/auth.ts";
-import { createErrorMask } from "./gateway/error-mask.ts";
-import { createFastPath } from "./gateway/fast-path.ts";
-import { createHttpHandler } from "./gateway/http-handler.ts";
-import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
-import { NewKeyLimiter, type NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
-import { opsAccess } from "./gateway/ops-access.ts";
+import type { Limits } from "./gateway/limits.ts";
+import type { NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
 import { PushedPrimers } from "./gateway/pushed-primers.ts";
-import { ResponseCache, type ResponseCacheOptions } from "./gateway/response-cache.ts";
-import { type CachePolicy, useCacheHints } from "./gateway/use-cache-hints.ts";
+import type { ResponseCache, ResponseCacheOptions } from "./gateway/response-cache.ts";
+import type { CachePolicy } from "./gateway/use-cache-hints.ts";
 import type { SseStats } from "./gateway/use-sse-delivery.ts";
-import { attachWebSocket, type WebSocketGateway } from "./gateway/ws.ts";
-import { createGateway, type Gateway } from "./gateway/yoga.ts";
-import { buildSchema } from "./graphql/schema.ts";
+import type { WebSocketGateway } from "./gateway/ws.ts";
+import type { Gateway } from "./gateway/yoga.ts";
 import type { StoreOptions } from "./jobs/evict.ts";
-import { type Jobs, type JobsOptions, startJobs } from "./jobs/worker.ts";
+import type { Jobs, JobsOptions } from "./jobs/worker.ts";
 import { type ModuleSetup, runSetups } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { createMetrics, type KckMetrics } from "./metrics/metrics.ts";
-import { readQueueDepth } from "./metrics/queue-depth.ts";
 import type { AnyPrimer } from "./primer/define-primer.ts";
-import { Hub } from "./subscriptions/hub.ts";
+import type { Hub } from "./subscriptions/hub.ts";
 import { Pins } from "./subscriptions/pins.ts";
+
+/**
+ * The modules that serve and run jobs (yoga, graphql-ws, graphile-worker, Pothos), imported when
+ * an app starts rather than when "kck" is imported: a primer module's `import ... from "kck"`
+ * then costs only the primer API, which keeps the read-only `kck` commands fast.
+ */
+async function servingModules() {
+  const [dashboard, fastPath, httpHandler, limits, responseCache, cacheHints, ws, yoga] =
+    await Promise.all([
+      import("./dashboard/dashboard.ts"),
+      import("./gateway/fast-path.ts"),
+      import("./gateway/http-handler.ts"),
+      import("./gateway/limits.ts"),
+      import("./gateway/response-cache.ts"),
+      import("./gateway/use-cache-hints.ts"),
+      import("./gateway/ws.ts"),
+      import("./gateway/yoga.ts"),
+    ]);
+  const [errorMask, newKeyLimit, opsAccess] = await Promise.all([
+    import("./gateway/error-mask.ts"),
+    import("./gateway/new-key-limit.ts"),
+    import("./gateway/ops-access.ts"),
+  ]);
+  const [schema, jobs, hub] = await Promise.all([
+    import("./graphql/schema.ts"),
+    import("./jobs/worker.ts"),
+    import("./subscriptions/hub.ts"),
+  ]);
+  return {
+    ...dashboard,
+    ...fastPath,
+    ...httpHandler,
+    ...limits,
+    ...responseCache,
+    ...cacheHints,
+    ...ws,
+    ...yoga,
+    ...schema,
+    ...jobs,
+    ...hub,
+    ...errorMask,
+    ...newKeyLimit,
+    ...opsAccess,
+  };
+}
 
 /** Options for {@link createApp}. Defaults are the ones `npm start` uses. */
 export interface AppOptions {
@@ -143,14 +181,14 @@ export function createApp(options: AppOptions): App {
   let server: Server | undefined;
   const metrics = createMetrics({
     processMetrics: options.processMetrics ?? false,
-    queueDepth: async () => (db ? readQueueDepth(db) : undefined),
+    queueDepth: async () =>
+      db ? (await import("./metrics/queue-depth.ts")).readQueueDepth(db) : undefined,
     onError: (error) => log.warn({ err: error }, "could not read the job queue's depth"),
   });
   let hub: Hub | undefined;
   let pins: Pins | undefined;
   let sockets: WebSocketGateway | undefined;
   const production = options.auth?.production ?? false;
-  const maskError = createErrorMask({ log, maskErrors: options.maskErrors ?? production });
   const pushed = new PushedPrimers(options.primers);
   const sse: SseStats = { streams: 0, unflushed: 0 };
   // What decides a product read's Cache-Control (`productsCacheControl`), for every path.
@@ -211,6 +249,22 @@ export function createApp(options: AppOptions): App {
     stop,
     async start() {
       try {
+        const {
+          attachWebSocket,
+          buildSchema,
+          createDashboard,
+          createErrorMask,
+          createFastPath,
+          createGateway,
+          createHttpHandler,
+          DEFAULT_LIMITS,
+          Hub,
+          NewKeyLimiter,
+          opsAccess,
+          ResponseCache,
+          startJobs,
+          useCacheHints,
+        } = await servingModules();
         // Built first: a schema that cannot be built (a clash of type names, say) fails the
         // start before anything in the database is touched.
         const schema = buildSchema(options.primers);
@@ -238,6 +292,7 @@ export function createApp(options: AppOptions): App {
           return { url: "" };
         }
         hub = new Hub({ engine, log, metrics });
+        const maskError = createErrorMask({ log, maskErrors: options.maskErrors ?? production });
         const subscribed = hub;
         // Pinned at least as often as eviction runs, so that no run finds a watched key unpinned.
         const evictMs = (options.store || undefined)?.evictIntervalMs;

@@ -63,6 +63,11 @@ export interface Config {
    * client may cause computes of keys not stored yet. @default 50 a second, bursts of 500
    */
   newKeys: NewKeyLimitOptions | false;
+  /**
+   * npm_command (set by npm for `npm start`, `npm run`, `npx`): the gateway then also stops
+   * when its parent goes away (npm's `sh -c` dies of a forwarded SIGTERM without passing it on).
+   */
+  startedByNpm: boolean;
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -187,5 +192,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     },
     newKeys: newKeyLimit(env),
+    startedByNpm: Boolean(env["npm_command"]),
   };
 }

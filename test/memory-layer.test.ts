@@ -29,6 +29,7 @@ const product = (
   lastAugmentedAt: null,
   invalidations: 0,
   notFound: null,
+  codeVersion: null,
 });
 
 /** A stand-in for the database read: answers from a table and counts what it was asked. */

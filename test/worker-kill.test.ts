@@ -36,17 +36,21 @@ const sql = (text: string, values?: unknown[]) => gateway.app.engine.db.query(te
 
 /** Starts `npm run worker` (src/worker-main.ts) as a real child process on the test database. */
 function startWorkerProcess(): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      KCK_PRIMERS_DIR: "test/fixtures/jobs",
-      KCK_WORKER_CONCURRENCY: "1",
-      LOG_LEVEL: "info",
+  const proc = spawn(
+    process.execPath,
+    ["--conditions=kck-source", "--import", "tsx", "src/worker-main.ts"],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        KCK_PRIMERS_DIR: "test/fixtures/jobs",
+        KCK_WORKER_CONCURRENCY: "1",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       childOutput += chunk.toString();

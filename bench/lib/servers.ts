@@ -34,7 +34,7 @@ export function startServers(
 ): Promise<ServerHandle[]> {
   const kinds = specs.map((spec) => spec.kind).join(", ");
   const child = fork(CHILD, [JSON.stringify(specs)], {
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--conditions=kck-source", "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, NODE_ENV: "production" },
   });

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { readConfig } from "../config.ts";
 import { addCodegen } from "./commands/codegen.ts";
+import { addDev } from "./commands/dev.ts";
 import { addGet } from "./commands/get.ts";
 import { addGraph } from "./commands/graph.ts";
+import { addInit } from "./commands/init.ts";
 import { addInspect } from "./commands/inspect.ts";
 import { addMigrate } from "./commands/migrate.ts";
 import { addPrime } from "./commands/prime.ts";
@@ -26,7 +28,9 @@ const program = new Command("kck")
   .showHelpAfterError("(run kck --help for usage)")
   .exitOverride();
 
+addInit(program);
 addServe(program, config);
+addDev(program, config);
 addWorker(program, config);
 addMigrate(program, config);
 addGet(program, config);
@@ -45,7 +49,7 @@ const finish = (code: number): void => {
 try {
   await program.parseAsync(process.argv);
   // `serve` keeps running until a signal; every other command is done here.
-  if (program.args[0] !== "serve") finish(EXIT.OK);
+  if (program.args[0] !== "serve" && program.args[0] !== "dev") finish(EXIT.OK);
 } catch (error) {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are not errors.

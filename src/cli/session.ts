@@ -1,9 +1,10 @@
 import type { Config } from "../config.ts";
 import type { Db } from "../db/db.ts";
-import { openDatabase } from "../db/open.ts";
-import { Engine } from "../engine/engine.ts";
-import { loadPrimers, runSetups } from "../load-primers.ts";
+import type { Engine } from "../engine/engine.ts";
 import { createLogger, type Logger } from "../logger.ts";
+
+// The database, engine and primer loading are imported when a command runs, not when `kck`
+// starts: `kck --help` and `kck init` never load them, and a read-only command loads no more.
 
 /** Reads the config from the environment, with some variables overridden (by flags). */
 export type ConfigReader = (overrides?: Readonly<Record<string, string>>) => Config;
@@ -30,6 +31,7 @@ export async function withDatabase<T>(
   fn: (session: CommandSession) => Promise<T>,
 ): Promise<T> {
   const log = commandLogger(config);
+  const { openDatabase } = await import("../db/open.ts");
   const opened = await openDatabase({ ...config, log });
   try {
     return await fn({ db: opened.db, log });
@@ -41,17 +43,26 @@ export async function withDatabase<T>(
 /**
  * Opens the database, loads the primers, starts an engine (which migrates), optionally runs
  * the primer modules' setups, runs `fn`, and stops everything, background refreshes included.
+ * `setups: "new"` runs them only on a database KCK has just migrated (a read-only command on a
+ * new database still finds the source tables; on a used one it costs nothing).
  */
 export async function withEngine<T>(
   config: Config,
-  options: { setups: boolean },
+  options: { setups: boolean | "new" },
   fn: (session: EngineSession) => Promise<T>,
 ): Promise<T> {
+  const { loadPrimers, runSetups } = await import("../load-primers.ts");
+  const { Engine } = await import("../engine/engine.ts");
   const { primers, setups } = await loadPrimers(config.primersDir);
   return withDatabase(config, async ({ db, log }) => {
+    let runThem = options.setups === true;
+    if (options.setups === "new") {
+      const { migrate } = await import("../db/migrate.ts");
+      runThem = (await migrate(db)).length > 0;
+    }
     const engine = await Engine.start({ db, primers, log });
     try {
-      if (options.setups) await runSetups(db, setups);
+      if (runThem) await runSetups(db, setups);
       return await fn({ db, log, engine });
     } finally {
       await engine.stop();

@@ -10,7 +10,19 @@ export interface StopOnSignalsOptions {
    * @default 25000
    */
   drainTimeoutMs?: number;
+  /**
+   * Also stop when the parent process goes away: set when npm started this process (`npm
+   * start`, `npx kck serve`), whose `sh -c` in between dies of the SIGTERM npm forwards to it
+   * without passing it on.
+   * @default false
+   */
+  stopWithParent?: boolean;
 }
+
+// A SIGINT repeated within this time is the same Ctrl-C delivered twice (the terminal sends it to
+// npm, which forwards it, and to this process), not a second request. SIGTERM is sent to one pid
+// (npm's, which forwards it once): a second one always means "give up".
+const REPEAT_MS = 1000;
 
 /**
  * Stops the app cleanly on SIGINT or SIGTERM (draining requests and jobs), then exits 0. A drain
@@ -22,6 +34,7 @@ export interface StopOnSignalsOptions {
 export function stopOnSignals(app: App, log: Logger, options: StopOnSignalsOptions = {}): void {
   const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
   let stopping = false;
+  let stoppedAt = 0;
   let givingUp = false;
   const giveUp = async (why: string): Promise<void> => {
     if (givingUp) return;
@@ -38,10 +51,12 @@ export function stopOnSignals(app: App, log: Logger, options: StopOnSignalsOptio
   };
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) {
+      if (signal === "SIGINT" && Date.now() - stoppedAt < REPEAT_MS) return;
       await giveUp(`${signal} again while stopping`);
       return;
     }
     stopping = true;
+    stoppedAt = Date.now();
     log.info({ signal }, "stopping");
     const timer = setTimeout(
       () => void giveUp(`the drain took longer than ${drainTimeoutMs} ms`),
@@ -60,5 +75,14 @@ export function stopOnSignals(app: App, log: Logger, options: StopOnSignalsOptio
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.removeAllListeners(signal);
     process.on(signal, () => void shutdown(signal));
+  }
+  if (options.stopWithParent) {
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      void shutdown("the parent process exited");
+    }, 200);
+    watch.unref();
   }
 }

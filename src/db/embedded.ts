@@ -5,6 +5,7 @@ import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Logger } from "../logger.ts";
 import { connectClient } from "./db.ts";
+import { withDetachedSpawn } from "./detached-spawn.ts";
 
 /** A PostgreSQL server started by this process. */
 export interface EmbeddedDatabase {
@@ -95,7 +96,8 @@ export async function startEmbedded(options: {
       );
     });
   }
-  await server.start();
+  // Its own process group: Ctrl-C reaches KCK, which drains and then stops the server.
+  await withDetachedSpawn("postgres", () => server.start());
   options.log.info({ port, databaseDir }, "embedded PostgreSQL started");
   return {
     url: urlOf(password, port),

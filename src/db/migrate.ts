@@ -26,6 +26,21 @@ async function loadMigrations(): Promise<Migration[]> {
   );
 }
 
+/** Whether the database has every migration already: one read instead of one transaction each. */
+async function allApplied(db: Db, migrations: readonly Migration[]): Promise<boolean> {
+  try {
+    const { rows } = await db.query<{ missing: number }>(
+      `select count(*)::int as missing from unnest($1::int[]) as m(id)
+       where not exists (select 1 from kck.migrations k where k.id = m.id)`,
+      [migrations.map((m) => m.id)],
+    );
+    return rows[0]?.missing === 0;
+  } catch {
+    // No kck.migrations yet: a new database.
+    return false;
+  }
+}
+
 /**
  * Applies the numbered, forward-only migrations under `src/db/migrations/` that this database
  * has not seen yet, each in its own transaction, recorded in `kck.migrations`.
@@ -34,6 +49,7 @@ async function loadMigrations(): Promise<Migration[]> {
  */
 export async function migrate(db: Db): Promise<string[]> {
   const migrations = await loadMigrations();
+  if (await allApplied(db, migrations)) return [];
   const applied: string[] = [];
   for (const migration of migrations) {
     const ran = await db.transaction(async (tx) => {

@@ -8,6 +8,8 @@ import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { DeltaOf } from "../primer/augment-spec.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
+import { ValueChecker } from "./check-value.ts";
+import { markCodeChanges } from "./code-change.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
 import { asError, type Chain, satisfies } from "./flight.ts";
 import { KeyWaiters } from "./key-waiters.ts";
@@ -122,6 +124,7 @@ export class Engine {
       flying: (key) => this.flights.has(key),
       generation: () => memory?.generation ?? 0,
     });
+    const checker = new ValueChecker(options.primers);
     this.flights = new SingleFlight({
       host: {
         db: this.db,
@@ -133,6 +136,7 @@ export class Engine {
         load: (targets, chain) => this.load(targets, chain),
         parse: (key) => this.parse(key),
         resolve: (primer, params) => this.resolve(primer, params),
+        checkValue: (primer, key, value) => checker.check(primer, key, value),
       },
       preLocks: this.preLocks,
       waiters: this.waiters,
@@ -151,6 +155,7 @@ export class Engine {
     const engine = new Engine(options);
     const applied = await migrate(options.db);
     if (applied.length > 0) engine.log.info({ applied }, "applied migrations");
+    await markCodeChanges(options.db, engine.primers.values(), engine.log);
     engine.listener = createListener({
       url: options.db.url,
       channel: EVENTS_CHANNEL,

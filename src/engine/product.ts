@@ -28,6 +28,8 @@ export interface StoredProduct {
    * message readers get with the code NOT_FOUND. Null for a version with a value.
    */
   readonly notFound: string | null;
+  /** The version of the primer code that computed the value; null: not recorded. */
+  readonly codeVersion: string | null;
 }
 
 /**

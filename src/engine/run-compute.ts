@@ -29,6 +29,8 @@ export interface ComputeHost {
   load(targets: readonly ParsedKey[], chain: Chain): Promise<(StoredProduct | Error)[]>;
   parse(key: string): ParsedKey;
   resolve(primer: AnyPrimer, params: Readonly<Record<string, unknown>>): ParsedKey;
+  /** Throws COMPUTE_FAILED when a computed value does not fit its primer's GraphQL type. */
+  checkValue(primer: AnyPrimer, key: string, value: unknown): Promise<void>;
 }
 
 /**
@@ -85,6 +87,8 @@ export async function runCompute(
       controller,
       () => primer.compute(params, ctx),
     );
+    // A value that would fail every read is a failed compute: nothing stored, last good kept.
+    if (value !== UNCHANGED) await host.checkValue(primer, key, value);
   } catch (error) {
     // An abandoned compute's SQL is being cancelled: the key stays locked until it has stopped.
     await statements.settled();
@@ -127,6 +131,7 @@ export async function runCompute(
       staleUntil,
       computeMs,
       invalidations,
+      codeVersion: primer.codeVersion,
     });
     if (touched) return touched;
     throw new KckError(
@@ -148,6 +153,7 @@ export async function runCompute(
     computeMs,
     dependencies: [...dependencies],
     invalidations,
+    codeVersion: primer.codeVersion,
   });
   host.hooks.onCompute?.(primer.name, computeMs);
   if (dependencies.size > 0) host.hooks.onDependencies?.(primer.name, [...dependencies]);

@@ -33,7 +33,7 @@ export const COLUMNS = `key, primer, params, value, version, hash,
   compute_count as "computeCount", last_compute_ms as "lastComputeMs",
   last_error as "lastError", last_error_at as "lastErrorAt", error_count as "errorCount",
   augment_count as "augmentCount", last_augmented_at as "lastAugmentedAt",
-  invalidations, not_found as "notFound"`;
+  invalidations, not_found as "notFound", code_version as "codeVersion"`;
 
 /** Reads the stored products for many keys in one statement. */
 export async function readProducts(
@@ -78,6 +78,8 @@ export interface ComputedWrite {
   invalidations: number;
   /** Set when the compute said the product does not exist: the message for its readers. */
   notFound?: string | null;
+  /** The version of the primer code that computed it. */
+  codeVersion?: string | undefined;
 }
 
 /**
@@ -92,8 +94,9 @@ export async function writeComputed(
     `with old as (select hash from kck.products where key = $1),
      up as (
        insert into kck.products as p (key, primer, params, value, hash, version, computed_at,
-         fresh_until, stale_until, compute_count, last_compute_ms, changed_by, not_found)
-       values ($1, $2, $3, $4::jsonb, $5, 1, now(), $6, $7, 1, $8, pg_current_xact_id(), $11)
+         fresh_until, stale_until, compute_count, last_compute_ms, changed_by, not_found,
+         code_version)
+       values ($1, $2, $3, $4::jsonb, $5, 1, now(), $6, $7, 1, $8, pg_current_xact_id(), $11, $12)
        on conflict (key) do update set
          value = case when p.hash is distinct from excluded.hash then excluded.value else p.value end,
          version = p.version + (p.hash is distinct from excluded.hash)::int,
@@ -104,7 +107,7 @@ export async function writeComputed(
          stale_until = case when p.invalidations > $10 then now() else excluded.stale_until end,
          compute_count = p.compute_count + 1,
          last_compute_ms = excluded.last_compute_ms, last_error = null, updated_at = now(),
-         not_found = excluded.not_found
+         not_found = excluded.not_found, code_version = excluded.code_version
        returning ${COLUMNS}
      ),
      dropped as (
@@ -130,6 +133,7 @@ export async function writeComputed(
       w.dependencies,
       w.invalidations,
       w.notFound ?? null,
+      w.codeVersion ?? null,
     ],
     "kck_write_computed",
   );
@@ -259,6 +263,8 @@ export async function touchProduct(
     computeMs: number;
     /** As in {@link ComputedWrite}: invalidated meanwhile, it stays expired. */
     invalidations: number;
+    /** As in {@link ComputedWrite}. */
+    codeVersion?: string | undefined;
   },
 ): Promise<StoredProduct | undefined> {
   const { rows } = await q.query<StoredProduct>(
@@ -267,12 +273,12 @@ export async function touchProduct(
          fresh_until = case when invalidations > $5 then now() else $2 end,
          stale_until = case when invalidations > $5 then now() else $3 end,
          compute_count = compute_count + 1, last_compute_ms = $4, last_error = null,
-         updated_at = now()
+         updated_at = now(), code_version = coalesce($6, code_version)
        where key = $1 and computed_at is not null returning ${COLUMNS}
      )
      select up.* from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
        json_build_object('k', up.key, 'v', up.version, 'op', 'compute', 'c', false, 't', ${EVENT_TIME})::text)) as n`,
-    [w.key, w.freshUntil, w.staleUntil, w.computeMs, w.invalidations],
+    [w.key, w.freshUntil, w.staleUntil, w.computeMs, w.invalidations, w.codeVersion ?? null],
   );
   return rows[0];
 }

@@ -110,6 +110,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     // The HTTP handler enforces the body limit before yoga (src/gateway/body-limit.ts); yoga's
     // own would pipe every request body through a counting stream (7% of a long-tail request).
     maxRequestBodySize: false,
+    // GraphiQL with its assets from the npm package, not a CDN: it works offline. The 9 MB
+    // module is loaded on the first GraphiQL request only.
+    renderGraphiQL: async (graphiql) =>
+      (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiql),
     batching: { limit: limits.batch },
     plugins: [
       ...limitPlugins(limits),

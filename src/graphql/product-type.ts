@@ -85,6 +85,11 @@ export function addProductType(builder: KckBuilder) {
       }),
       lastErrorAt: t.expose("lastErrorAt", { type: "DateTime", nullable: true }),
       errorCount: t.exposeInt("errorCount"),
+      codeVersion: t.exposeString("codeVersion", {
+        nullable: true,
+        description:
+          "The version of the primer code that computed the value (its `version`, or a hash of its definition); null: not recorded.",
+      }),
       refreshJob: t.field({
         type: RefreshJob,
         nullable: true,

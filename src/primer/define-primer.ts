@@ -4,6 +4,7 @@ import type { ComputeContext } from "../engine/compute-context.ts";
 import { KckError } from "../errors.ts";
 import type { KckSchemaTypes } from "../graphql/schema-types.ts";
 import type { AnyAugmentFromRule, AugmentFromRule, AugmentSpec } from "./augment-spec.ts";
+import { type CodeChangePolicy, hashDefinition } from "./code-version.ts";
 import type { ParamsOf, ParamsSpec } from "./params.ts";
 import {
   type DependencyPolicy,
@@ -130,6 +131,20 @@ export interface PrimerOptions<
    * @default the app's store options (KCK_STORE_MAX_PRODUCTS, KCK_STORE_EVICT_AFTER_MS)
    */
   store?: StoreLimits;
+  /**
+   * The version of this primer's code, recorded with every product it computes. When it
+   * changes, the products stored by the old code are no longer served as fresh (see
+   * `onCodeChange`). Set it when the compute depends on code outside its own body.
+   * @default a hash of the compute function's source text, params, type and policies
+   */
+  version?: string;
+  /**
+   * What happens at start to the stored products computed by another code version: served
+   * stale while a background refresh recomputes them ("stale"), or expired so that the next
+   * read recomputes them before answering ("expire").
+   * @default "stale"
+   */
+  onCodeChange?: CodeChangePolicy;
 }
 
 /** `null` when a primer is declared `nullable: true`, nothing otherwise. */
@@ -169,6 +184,10 @@ export interface Primer<
   readonly augmentFrom: readonly AnyAugmentFromRule[];
   /** Its store limits; undefined fields take the app's defaults. */
   readonly store: NormalisedStoreLimits;
+  /** The version of its code: the explicit `version`, or a hash of its definition. */
+  readonly codeVersion: string;
+  /** What a change of code version does to its stored products. */
+  readonly onCodeChange: CodeChangePolicy;
 }
 
 /** Any primer, whatever its params and type. */
@@ -237,6 +256,20 @@ export function definePrimer<
       `Primer "${options.name}" has a param named "${reserved}", which KCK's generated fields use; rename it (reserved: ${[...RESERVED_PARAMS].join(", ")}).`,
     );
   }
+  const onCodeChange = options.onCodeChange ?? "stale";
+  if (onCodeChange !== "stale" && onCodeChange !== "expire") {
+    throw new KckError(
+      "BAD_CONFIG",
+      `Primer "${options.name}" has onCodeChange "${String(onCodeChange)}"; it must be "stale" or "expire".`,
+    );
+  }
+  if (options.version !== undefined && (typeof options.version !== "string" || !options.version)) {
+    throw new KckError(
+      "BAD_CONFIG",
+      `Primer "${options.name}" has an empty or non-string version; give a non-empty string or leave it out.`,
+    );
+  }
+  const policies = normalisePolicies(options.name, options.params, options);
   return {
     kind: "primer",
     name: options.name,
@@ -253,10 +286,19 @@ export function definePrimer<
       options.timeout === undefined
         ? undefined
         : toMs(options.timeout, `timeout of primer "${options.name}"`),
-    policies: normalisePolicies(options.name, options.params, options),
+    policies,
     augment: options.augment,
     augmentFrom: (options.augmentFrom ?? []) as readonly AnyAugmentFromRule[],
     store: normaliseStoreLimits(options.name, options.store),
+    codeVersion:
+      options.version ??
+      hashDefinition({
+        compute: options.compute,
+        params: options.params,
+        type: options.type,
+        policies,
+      }),
+    onCodeChange,
   };
 }
 

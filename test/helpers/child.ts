@@ -33,7 +33,7 @@ async function start(
   env: Record<string, string | undefined>,
   started: (output: string) => string | undefined,
 ): Promise<ChildGateway> {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  const child = spawn(process.execPath, ["--conditions=kck-source", "--import", "tsx", entry], {
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

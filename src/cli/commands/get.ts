@@ -10,7 +10,7 @@ export function addGet(program: Command, config: ConfigReader): void {
     .argument("<key>", 'the product\'s key, such as "titleList/42"')
     .option("--pretty", "indent the JSON")
     .action(async (key: string, options: { pretty?: boolean }) => {
-      await withEngine(config(), { setups: true }, async ({ engine }) => {
+      await withEngine(config(), { setups: "new" }, async ({ engine }) => {
         printJson(await engine.get(key), options.pretty);
       });
     });

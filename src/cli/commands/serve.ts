@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { createApp } from "../../app.ts";
 import type { Config } from "../../config.ts";
-import { loadPrimers } from "../../load-primers.ts";
 import { createLogger } from "../../logger.ts";
 import type { ConfigReader } from "../session.ts";
 import { stopOnSignals } from "../stop-on-signals.ts";
@@ -12,6 +10,8 @@ import { stopOnSignals } from "../stop-on-signals.ts";
  */
 export async function serve(config: Config): Promise<void> {
   const log = createLogger({ level: config.logLevel });
+  const { createApp } = await import("../../app.ts");
+  const { loadPrimers } = await import("../../load-primers.ts");
   const { primers, setups } = await loadPrimers(config.primersDir);
   const app = createApp({
     ...config,
@@ -21,7 +21,10 @@ export async function serve(config: Config): Promise<void> {
     processMetrics: true,
     jobs: { worker: config.worker, concurrency: config.workerConcurrency },
   });
-  stopOnSignals(app, log, { drainTimeoutMs: config.drainTimeoutMs });
+  stopOnSignals(app, log, {
+    drainTimeoutMs: config.drainTimeoutMs,
+    stopWithParent: config.startedByNpm,
+  });
   let url: string;
   try {
     ({ url } = await app.start());

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { createApp } from "../../app.ts";
 import type { Config } from "../../config.ts";
-import { loadPrimers } from "../../load-primers.ts";
 import { createLogger } from "../../logger.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
 import type { ConfigReader } from "../session.ts";
@@ -19,6 +17,8 @@ export async function runWorker(config: Config): Promise<void> {
     );
   }
   const log = createLogger({ level: config.logLevel });
+  const { createApp } = await import("../../app.ts");
+  const { loadPrimers } = await import("../../load-primers.ts");
   const { primers, setups } = await loadPrimers(config.primersDir);
   const app = createApp({
     ...config,
@@ -28,7 +28,10 @@ export async function runWorker(config: Config): Promise<void> {
     http: false,
     jobs: { worker: true, concurrency: config.workerConcurrency },
   });
-  stopOnSignals(app, log, { drainTimeoutMs: config.drainTimeoutMs });
+  stopOnSignals(app, log, {
+    drainTimeoutMs: config.drainTimeoutMs,
+    stopWithParent: config.startedByNpm,
+  });
   await app.start();
   console.log("KCK worker started");
 }
