@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queryable } from "../db/db.ts";
-import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { KckMetrics } from "../metrics/metrics.ts";
 import { requestIdFrom, runWithRequestId } from "../request-scope.ts";
 import { withinBodyLimit } from "./body-limit.ts";
+import { newErrorId } from "./error-mask.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -66,9 +66,16 @@ export function createHttpHandler(options: HttpHandlerOptions): Handler {
           await options.graphql(req, res);
         }
       } catch (error) {
-        log.error({ err: error, path }, "request failed");
+        // The cause (a driver's text, a stack) goes to the log only; the client gets its id.
+        const errorId = newErrorId();
+        log.error({ err: error, path, errorId }, "request failed");
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: `The request failed: ${messageOf(error)}` }));
+        res.end(
+          JSON.stringify({
+            error: `The request failed on the server (error id ${errorId}).`,
+            errorId,
+          }),
+        );
       }
     });
   };

@@ -33,7 +33,7 @@ export async function serve(config: Config): Promise<void> {
     throw error;
   }
   const base = url.replace(/\/graphql$/, "");
-  console.log(`KCK is serving GraphQL and GraphiQL at ${url}`);
+  console.log(`KCK is serving GraphQL${config.graphiql ? " and GraphiQL" : ""} at ${url}`);
   console.log(`Dashboard: ${base}/kck  Metrics: ${base}/metrics`);
 }
 
