@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { connectClient } from "../src/db/db.ts";
 import { freePort } from "../src/db/embedded.ts";
 import { KCK_BIN, ROOT, startCli } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -82,6 +83,20 @@ export const answer = definePrimer({
   params: {},
   type: "Int",
   compute: () => 42,
+});
+`;
+
+// A compute that waits for an advisory lock the test holds: a request that stays in flight.
+const gated = (times: number) => `import { definePrimer, param } from "kck";
+
+export const gated = definePrimer({
+  name: "gated",
+  params: { n: param.int() },
+  type: "Int",
+  async compute({ n }, ctx) {
+    await ctx.sql("select pg_advisory_xact_lock_shared(4242)");
+    return n * ${times};
+  },
 });
 `;
 
@@ -201,6 +216,36 @@ it("swaps saved changes in, in one process, and keeps serving through type error
   // again, and the primer's code version covers it.
   const siblingMs = await saveAndWait("lib/factor.ts", factor(2), query, { shelfPages: 2700 });
 
+  // A request in flight during a reload finishes on the old app, with the old code's value;
+  // that value is then not served as fresh by the new code.
+  await saveAndWait("primers/gated.ts", gated(1), "{ gated(n: 0) }", { gated: 0 });
+  const lock = await connectClient(database.url, "dev-loop-test");
+  try {
+    await lock.query("select pg_advisory_lock(4242)");
+    const inFlight = gql("{ gated(n: 1) }");
+    await until(async () => {
+      const { rows } = await lock.query(
+        "select 1 from pg_locks where locktype = 'advisory' and objid = 4242 and not granted",
+      );
+      return rows.length > 0;
+    }, "the compute to wait for the lock");
+    const reloads = output.match(/ms after the change/g)?.length ?? 0;
+    await writeFile(join(project, "primers", "gated.ts"), gated(2));
+    await until(
+      () => (output.match(/ms after the change/g)?.length ?? 0) > reloads,
+      "the reload to swap the new app in",
+    );
+    expect(await gql(query)).toEqual({ data: { shelfPages: 2700 } });
+    await lock.query("select pg_advisory_unlock(4242)");
+    expect(await inFlight).toEqual({ data: { gated: 1 } });
+    await until(
+      async () => JSON.stringify((await gql("{ gated(n: 1) }")).data) === '{"gated":2}',
+      "the new code to answer for the key the old app computed",
+    );
+  } finally {
+    await lock.end();
+  }
+
   // A new primer: a new field, and the printed schema rewritten.
   const addMs = await saveAndWait("primers/answer.ts", answer, "{ answer }", { answer: 42 });
   await until(
@@ -267,7 +312,7 @@ it("swaps saved changes in, in one process, and keeps serving through type error
   const pid = child.pid as number;
   const children = await descendants(pid);
   expect(children.filter(({ command }) => command.includes(KCK_BIN))).toEqual([]);
-  expect(output.match(/changed: reloading/g)?.length).toBeGreaterThanOrEqual(6);
+  expect(output.match(/changed: reloading/g)?.length).toBeGreaterThanOrEqual(8);
   console.log(output.match(/^kck dev: serving .*$/gm)?.join("\n"));
 
   const exited = new Promise<number | null>((done) => child.once("exit", done));
