@@ -100,6 +100,10 @@ export interface Moved {
  */
 export class LiveSubscriptions {
   private readonly live = new Set<LiveSubscription>();
+  // The pipeline of the latest move, and how many moves there were: a subscription that was
+  // starting while one happened moves as soon as it has started.
+  private latest: Envelop | undefined;
+  private moves = 0;
 
   /** How many subscriptions are open. */
   get size(): number {
@@ -117,6 +121,7 @@ export class LiveSubscriptions {
     args: ExecutionArgs,
   ): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
     const { schema: _schema, contextValue, ...operation } = args;
+    const moves = this.moves;
     const result = await enveloped.subscribe({
       ...args,
       contextValue: { ...(contextValue as object) },
@@ -129,11 +134,16 @@ export class LiveSubscriptions {
       (s) => this.live.delete(s),
     );
     this.live.add(subscription);
+    if (this.moves !== moves && this.latest !== undefined) {
+      await this.move(subscription, this.latest);
+    }
     return subscription;
   }
 
   /** Moves every open subscription to the pipeline `envelop` gives, or ends it with the reason. */
   async moveAll(envelop: Envelop): Promise<Moved> {
+    this.moves++;
+    this.latest = envelop;
     let moved = 0;
     let ended = 0;
     await Promise.all(
