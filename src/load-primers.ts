@@ -6,7 +6,7 @@ import { exclusively } from "./db/exclusively.ts";
 import { KckError, messageOf } from "./errors.ts";
 import { bindModuleCode } from "./primer/code-version.ts";
 import { type AnyPrimer, isPrimer } from "./primer/define-primer.ts";
-import { readModuleCode } from "./primer/module-code.ts";
+import { type ModuleCodeCache, readModuleCode } from "./primer/module-code.ts";
 
 /**
  * Prepares what a primer module reads (source tables, seed rows); exported from a primer
@@ -76,11 +76,12 @@ export async function loadPrimers(
   const primers: AnyPrimer[] = [];
   const setups: ModuleSetup[] = [];
   const read = new Set<string>();
+  const cache: ModuleCodeCache = new Map();
   const query = options.generation === undefined ? "" : `?kck-reload=${options.generation}`;
   for (const file of files) {
     const path = join(root, file);
     const module = (await import(`${pathToFileURL(path).href}${query}`)) as Record<string, unknown>;
-    const code = await readModuleCode(path);
+    const code = await readModuleCode(path, cache);
     for (const codeFile of code.files) read.add(codeFile);
     for (const [name, value] of Object.entries(module)) {
       if (isPrimer(value) && !primers.includes(value)) {

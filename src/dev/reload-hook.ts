@@ -7,18 +7,26 @@ export const RELOAD_PARAM = "kck-reload";
 // so that it needs no file of its own, nor a TypeScript loader, wherever KCK is installed. A
 // module imported with the reload query passes it on to the modules it imports by relative
 // path (after the other hooks, tsx's among them, have resolved them), so that a helper module a
-// primer imports runs again with it. Packages (bare specifiers, node_modules) are never
-// reloaded: "kck" itself stays one module, with its registries.
+// primer imports runs again with it. Packages (bare specifiers, node_modules) and KCK's own
+// modules (which this repository's test fixtures import by relative path) never run again:
+// "kck" stays one module, with its registries.
 const HOOK = `
 const PARAM = ${JSON.stringify(RELOAD_PARAM)};
+let kck = "\\0";
+export function initialize(data) {
+  kck = data.kck;
+}
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
   const parent = context.parentURL;
   if (parent === undefined || !/^\\.\\.?\\//.test(specifier)) return resolved;
-  if (!resolved.url.startsWith("file:") || resolved.url.includes("/node_modules/")) return resolved;
+  const target = resolved.url;
+  if (!target.startsWith("file:") || target.includes("/node_modules/") || target.startsWith(kck)) {
+    return resolved;
+  }
   const generation = new URL(parent).searchParams.get(PARAM);
   if (generation === null) return resolved;
-  const url = new URL(resolved.url);
+  const url = new URL(target);
   url.searchParams.set(PARAM, generation);
   return { ...resolved, url: url.href };
 }
@@ -33,5 +41,7 @@ let registered = false;
 export function registerReloadHook(): void {
   if (registered) return;
   registered = true;
-  register(`data:text/javascript,${encodeURIComponent(HOOK)}`);
+  // KCK's own modules: src/ here, dist/ in the package.
+  const kck = new URL("../", import.meta.url).href;
+  register(`data:text/javascript,${encodeURIComponent(HOOK)}`, { data: { kck } });
 }

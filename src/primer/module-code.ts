@@ -42,22 +42,46 @@ async function resolveRelative(from: string, specifier: string): Promise<string 
   return undefined;
 }
 
+/** What one file holds: its source and the files it imports by relative path. */
+interface ReadFile {
+  readonly source: string;
+  readonly imports: readonly string[];
+}
+
+/** Files already read, by path: pass one to the reads of one load. */
+export type ModuleCodeCache = Map<string, Promise<ReadFile>>;
+
+const readOne = async (path: string): Promise<ReadFile> => {
+  const source = await readFile(path, "utf8");
+  const imports: string[] = [];
+  for (const match of source.matchAll(RELATIVE_IMPORT)) {
+    const imported = await resolveRelative(path, match[2] as string);
+    if (imported !== undefined) imports.push(imported);
+  }
+  return { source, imports };
+};
+
 /**
  * Reads a module's code: its source and, transitively, the sources of the modules it imports by
  * relative path (a specifier that resolves to no file is left out). The hash changes when any
  * of them does, comments included: the simplest rule that never misses a change.
  */
-export async function readModuleCode(file: string): Promise<ModuleCode> {
+export async function readModuleCode(
+  file: string,
+  cache: ModuleCodeCache = new Map(),
+): Promise<ModuleCode> {
   const root = dirname(resolve(file));
   const sources = new Map<string, string>();
   const visit = async (path: string): Promise<void> => {
     if (sources.has(path)) return;
-    const source = await readFile(path, "utf8");
-    sources.set(path, source);
-    for (const match of source.matchAll(RELATIVE_IMPORT)) {
-      const imported = await resolveRelative(path, match[2] as string);
-      if (imported !== undefined) await visit(imported);
+    let read = cache.get(path);
+    if (read === undefined) {
+      read = readOne(path);
+      cache.set(path, read);
     }
+    const { source, imports } = await read;
+    sources.set(path, source);
+    for (const imported of imports) await visit(imported);
   };
   await visit(resolve(file));
   const hash = createHash("sha256");
