@@ -76,3 +76,14 @@ export class PublicError extends KckError {
     this.name = "PublicError";
   }
 }
+
+/**
+ * The error for a product that reads itself, directly or through others: `keys` in the order
+ * the cycle runs, the first one again at the end; `consequence` says what KCK did about it.
+ */
+export function cycleError(keys: readonly string[], consequence?: string): KckError {
+  return new KckError(
+    "DEPENDENCY_CYCLE",
+    `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others${consequence === undefined ? "" : `; ${consequence}`}.`,
+  );
+}

@@ -14,7 +14,6 @@ export { Engine, type EngineOptions } from "./engine/engine.ts";
 export type { MemoryLayerOptions, MemoryLayerStats } from "./engine/memory-layer.ts";
 export { notFound } from "./engine/not-found.ts";
 export { type Freshness, freshnessOf, type StoredProduct } from "./engine/product.ts";
-export type { ChangeEvent } from "./engine/store.ts";
 export { KckError, type KckErrorCode, PublicError } from "./errors.ts";
 export {
   type ClientInfo,
@@ -61,3 +60,4 @@ export type {
   SourceOptions,
 } from "./primer/policies.ts";
 export type { StoreLimits } from "./primer/store-limits.ts";
+export type { ChangeEvent } from "./sql/notify.ts";

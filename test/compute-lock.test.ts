@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Db, Session } from "../src/db/db.ts";
-import { migrate } from "../src/db/migrate.ts";
 import { Engine } from "../src/engine/engine.ts";
 import { SharedSession } from "../src/engine/flight.ts";
 import { PreLocks } from "../src/engine/pre-locks.ts";
-import { readOrLock, tryLock, tryLockThenRead, unlock } from "../src/engine/store.ts";
 import { definePrimer, param } from "../src/index.ts";
+import { tryLock, unlock } from "../src/sql/locks.ts";
+import { migrate } from "../src/sql/migrate.ts";
+import { readOrLock, tryLockThenRead } from "../src/sql/products.ts";
 import { calls, control, fixturePrimers } from "./fixtures/counting.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 

@@ -6,10 +6,10 @@ import { KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyAugmentSpec, AugmentContext } from "../primer/augment-spec.ts";
-import { appliedRequests, checkIdempotencyKey, recordRequests } from "./augment-requests.ts";
-import { expireWithDependents, lockAndRead } from "./augment-store.ts";
+import { appliedRequests, lockAndRead, recordRequests } from "../sql/augments.ts";
+import { expireWithDependents } from "../sql/invalidations.ts";
+import { checkIdempotencyKey } from "./augment-requests.ts";
 import { codeOf, type Step, servable, storeAndCascade } from "./cascade.ts";
-import { sessionTransaction } from "./session-transaction.ts";
 
 /** Options of one augment. */
 export interface AugmentOptions {
@@ -161,9 +161,9 @@ export class Augmenter {
     for (let attempt = 1; ; attempt++) {
       let outcome: Awaited<ReturnType<Augmenter["transact"]>>;
       try {
-        outcome = await sessionTransaction(this.engine.db, (tx) =>
-          this.transact(tx, target, spec, batch),
-        );
+        outcome = await this.engine.db.transaction((tx) => this.transact(tx, target, spec, batch), {
+          pool: "session",
+        });
       } catch (error) {
         if (codeOf(error) === DEADLOCK && attempt <= this.deadlockRetries) continue;
         if (error instanceof SplitBatch) {

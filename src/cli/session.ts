@@ -57,7 +57,7 @@ export async function withEngine<T>(
   return withDatabase(config, async ({ db, log }) => {
     let runThem = options.setups === true;
     if (options.setups === "new") {
-      const { migrate } = await import("../db/migrate.ts");
+      const { migrate } = await import("../sql/migrate.ts");
       runThem = (await migrate(db)).length > 0;
     }
     const engine = await Engine.start({ db, primers, log });

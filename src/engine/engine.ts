@@ -2,12 +2,16 @@ import { setMaxListeners } from "node:events";
 import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
 import type { Db } from "../db/db.ts";
 import { createListener, type Listener } from "../db/listener.ts";
-import { migrate } from "../db/migrate.ts";
 import { KckError } from "../errors.ts";
 import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { DeltaOf } from "../primer/augment-spec.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
+import { readEdges } from "../sql/dependencies.ts";
+import { expireProduct } from "../sql/invalidations.ts";
+import { migrate } from "../sql/migrate.ts";
+import { type ChangeEvent, EVENTS_CHANNEL } from "../sql/notify.ts";
+import { readProduct, readProducts } from "../sql/products.ts";
 import { ValueChecker } from "./check-value.ts";
 import { markCodeChanges } from "./code-change.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
@@ -18,14 +22,6 @@ import { asServed } from "./not-found.ts";
 import { PreLocks } from "./pre-locks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 import { SingleFlight, unlockOf } from "./single-flight.ts";
-import {
-  type ChangeEvent,
-  EVENTS_CHANNEL,
-  expireProduct,
-  readEdges,
-  readProduct,
-  readProducts,
-} from "./store.ts";
 
 /** Options for {@link Engine.start}. */
 export interface EngineOptions {

@@ -1,8 +1,8 @@
 import type { Db, Session } from "../db/db.ts";
+import { readOrLock, readProducts } from "../sql/products.ts";
 import { asError, SharedSession } from "./flight.ts";
 import type { StoredProduct } from "./product.ts";
 import { ReadBatch } from "./read-batch.ts";
-import { readOrLock, readProducts } from "./store.ts";
 
 /** A key's compute lock that a read took because it found nothing to serve. */
 export interface PreLock {

@@ -1,19 +1,12 @@
-import { KckError } from "../errors.ts";
+import { cycleError, KckError } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
-import {
-  asError,
-  type Chain,
-  cycleError,
-  type Flight,
-  type Mode,
-  SharedSession,
-  satisfies,
-} from "./flight.ts";
+import { unlock } from "../sql/locks.ts";
+import { readProduct, tryLockThenRead } from "../sql/products.ts";
+import { asError, type Chain, type Flight, type Mode, SharedSession, satisfies } from "./flight.ts";
 import type { KeyWaiters } from "./key-waiters.ts";
 import type { PreLocks } from "./pre-locks.ts";
 import type { StoredProduct } from "./product.ts";
 import { type ComputeHost, runCompute } from "./run-compute.ts";
-import { readProduct, tryLockThenRead, unlock } from "./store.ts";
 
 /** What {@link SingleFlight} needs from the engine. */
 export interface SingleFlightOptions {

@@ -1,10 +1,11 @@
 import { Logger as GraphileLogger, run, runMigrations } from "graphile-worker";
 import { createDb, type Queryable } from "../db/db.ts";
-import { exclusively } from "../db/exclusively.ts";
 import { createWorkerPool, type WorkerPool } from "../db/worker-pool.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { forceUnlockWorkers } from "../sql/jobs.ts";
+import { exclusively, LOCK } from "../sql/locks.ts";
 import { holdDeployment } from "./deployment.ts";
 import { DEFAULT_STORE, requestEviction, type StoreOptions } from "./evict.ts";
 import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
@@ -14,9 +15,6 @@ import { cronItems, ensureSchedules } from "./schedule.ts";
 import { type SupervisedRunner, superviseRunner } from "./supervised-runner.ts";
 import { createTasks } from "./tasks.ts";
 import { installSourceTriggers } from "./triggers.ts";
-
-// Any fixed number: graphile-worker's schema is migrated by one starting process at a time.
-const MIGRATE_LOCK = 7_263_003;
 
 /** Options for {@link startJobs}. Every background refresh goes through graphile-worker. */
 export interface JobsOptions {
@@ -80,7 +78,7 @@ function graphileLogger(log: Logger): GraphileLogger {
 
 /** graphile-worker's schema, migrated by one process at a time. */
 async function migrateQueue(engine: Engine, logger: GraphileLogger): Promise<void> {
-  await exclusively(engine.db, MIGRATE_LOCK, () =>
+  await exclusively(engine.db, LOCK.queueMigrations, () =>
     runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 }),
   );
 }
@@ -241,7 +239,7 @@ export async function startJobs(
     async release() {
       const pools = liveness?.poolIds ?? [];
       if (pools.length === 0) return;
-      await db.query("select graphile_worker.force_unlock_workers($1::text[])", [pools]);
+      await forceUnlockWorkers(db, pools);
       log.warn({ pools }, "handed the running jobs back to the queue");
     },
   };

@@ -1,6 +1,7 @@
 import type { Queryable } from "../db/db.ts";
-import type { StoredProduct } from "../engine/product.ts";
-import { COLUMNS, EVENT_TIME, EVENTS_CHANNEL } from "../engine/store.ts";
+import { keyLockId } from "./locks.ts";
+import { notifyEach } from "./notify.ts";
+import { COLUMNS, type StoredProduct } from "./products.ts";
 
 /**
  * Takes a key's lock for the rest of the transaction, then its row lock, and reads the row,
@@ -13,7 +14,7 @@ export async function lockAndRead(q: Queryable, key: string): Promise<StoredProd
   // FOR UPDATE returns the row's latest committed version even when a compute stored a new
   // one while this statement waited for the key's lock.
   const { rows } = await q.query<StoredProduct>(
-    `with l as materialized (select pg_advisory_xact_lock(hashtextextended($1, 0)))
+    `with l as materialized (select pg_advisory_xact_lock(${keyLockId("$1")}))
      select ${COLUMNS} from kck.products p, l where p.key = $1 for update of p`,
     [key],
   );
@@ -29,7 +30,7 @@ export async function tryLockAndRead(
   key: string,
 ): Promise<{ locked: boolean; product: StoredProduct | undefined }> {
   const { rows } = await q.query<StoredProduct & { locked: boolean }>(
-    `with l as materialized (select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked)
+    `with l as materialized (select pg_try_advisory_xact_lock(${keyLockId("$1")}) as locked)
      select l.locked, p.* from l left join lateral (
        select ${COLUMNS} from kck.products where key = $1 and l.locked for update
      ) as p on true`,
@@ -75,8 +76,7 @@ export async function writeAugmented(
      )
      select up.*, coalesce((select array_agg(d.dependent order by d.dependent)
        from kck.dependencies d where d.dependency = up.key), '{}') as dependents
-     from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}', json_build_object(
-       'k', up.key, 'v', up.version, 'op', 'augment', 'c', $4::int > 0, 't', ${EVENT_TIME})::text)) as notified`,
+     from up ${notifyEach("up", "augment", "$4::int > 0")}`,
     [w.key, w.json, w.hash, w.versions, w.augments],
   );
   const { dependents, ...product } = rows[0] as StoredProduct & { dependents: string[] };
@@ -84,36 +84,41 @@ export async function writeAugmented(
 }
 
 /**
- * Marks products expired, and every product that read them, transitively, so that their
- * next read recomputes them; one change event (op "invalidate") each. Rows are locked in key
- * order so that two such statements cannot deadlock on each other.
- *
- * @returns the keys expired.
+ * The idempotency keys among `requests` that already augmented `product`, each with the
+ * version it made. Called under the product's lock, so no other augment of it can be adding one.
  */
-export async function expireWithDependents(
+export async function appliedRequests(
   q: Queryable,
-  keys: readonly string[],
-): Promise<string[]> {
-  if (keys.length === 0) return [];
-  const { rows } = await q.query<{ key: string }>(
-    `with recursive closure (key) as (
-       select unnest($1::text[])
-       union
-       select d.dependent from kck.dependencies d join closure c on d.dependency = c.key
-     ),
-     locked as (
-       select p.key from kck.products p where p.key in (select key from closure)
-       order by p.key for update
-     ),
-     up as (
-       update kck.products p set fresh_until = now(), stale_until = now(), updated_at = now(),
-         invalidations = p.invalidations + 1
-       from locked where p.key = locked.key
-       returning p.key, p.version
-     )
-     select up.key from up cross join lateral (select pg_notify('${EVENTS_CHANNEL}',
-       json_build_object('k', up.key, 'v', up.version, 'op', 'invalidate', 'c', false, 't', ${EVENT_TIME})::text)) as n`,
-    [keys],
+  product: string,
+  requests: readonly string[],
+): Promise<Map<string, number>> {
+  if (requests.length === 0) return new Map();
+  const { rows } = await q.query<{ request: string; version: number }>(
+    "select request, version from kck.augment_requests where product = $1 and request = any($2)",
+    [product, requests],
+    "kck_applied_requests",
   );
-  return rows.map((row) => row.key);
+  return new Map(rows.map((row) => [row.request, row.version]));
+}
+
+/**
+ * Records the idempotency keys of augments just applied to `product`, in their transaction,
+ * and lets the product's records older than a day go.
+ */
+export async function recordRequests(
+  q: Queryable,
+  product: string,
+  applied: readonly { request: string; version: number }[],
+): Promise<void> {
+  if (applied.length === 0) return;
+  await q.query(
+    `with old as (
+       delete from kck.augment_requests
+       where product = $1 and created_at < now() - interval '1 day'
+     )
+     insert into kck.augment_requests (product, request, version)
+     select $1, r, v from unnest($2::text[], $3::int[]) as t(r, v)`,
+    [product, applied.map((a) => a.request), applied.map((a) => a.version)],
+    "kck_record_requests",
+  );
 }

@@ -1,12 +1,10 @@
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { Db } from "./db.ts";
+import type { Db } from "../db/db.ts";
+import { LOCK, xactLock } from "./locks.ts";
 
-const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
-
-// Any fixed number: every KCK process takes this transaction lock before migrating, so two
-// processes starting at once apply each migration exactly once.
-const MIGRATION_LOCK = 7_263_001;
+// The numbered SQL files stay with the database code; this runner is the SQL that applies them.
+const MIGRATIONS_DIR = fileURLToPath(new URL("../db/migrations/", import.meta.url));
 
 /** One numbered migration file. */
 interface Migration {
@@ -42,7 +40,7 @@ async function allApplied(db: Db, migrations: readonly Migration[]): Promise<boo
 }
 
 /**
- * Applies the numbered, forward-only migrations under `src/db/migrations/` that this database
+ * Applies the numbered, forward-only migrations in `src/db/migrations/` that this database
  * has not seen yet, each in its own transaction, recorded in `kck.migrations`.
  *
  * @returns the names of the migrations applied now.
@@ -53,7 +51,9 @@ export async function migrate(db: Db): Promise<string[]> {
   const applied: string[] = [];
   for (const migration of migrations) {
     const ran = await db.transaction(async (tx) => {
-      await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      // Every KCK process takes this lock before migrating, so two processes starting at once
+      // apply each migration exactly once.
+      await xactLock(tx, LOCK.migrations);
       await tx.query("create schema if not exists kck");
       await tx.query(
         `create table if not exists kck.migrations (

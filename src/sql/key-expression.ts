@@ -1,13 +1,21 @@
-import { quoteIdent } from "../db/db.ts";
-import type { AnyPrimer } from "../primer/define-primer.ts";
-import type { ParamScalar } from "../primer/params.ts";
+import { quoteIdent } from "../db/quote-ident.ts";
 
-// DDL takes no bind parameters: text goes through `literal` (quotes doubled).
-const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+/** The scalar types a key's params have (the primer API's `ParamScalar`). */
+export type KeyScalar = "Int" | "BigInt" | "Float" | "String" | "Boolean" | "ID";
+
+/** What a key expression needs of a primer: its name and its params' names and types, in order. */
+export interface KeyShape {
+  readonly name: string;
+  readonly paramNames: readonly string[];
+  readonly params: Readonly<Record<string, { readonly scalar: KeyScalar }>>;
+}
+
+/** Text as an SQL string literal (quotes doubled), for DDL, which takes no bind parameters. */
+export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
 // The SQL (migrations 000002, 000010) that writes a column's value as the param's key segment,
 // before percent-encoding, exactly as the param type's `format` does in JavaScript.
-const SEGMENT: Record<ParamScalar, (column: string) => string> = {
+const SEGMENT: Record<KeyScalar, (column: string) => string> = {
   Int: (column) => `kck.key_int((${column})::numeric)`,
   BigInt: (column) => `kck.key_bigint((${column})::numeric)`,
   // Overloaded for real and double precision; other numbers resolve to double precision.
@@ -25,10 +33,10 @@ const SEGMENT: Record<ParamScalar, (column: string) => string> = {
  * @param columns the column of each param, in the primer's param order.
  * @param row the row's alias in the statement.
  */
-export function keyExpression(primer: AnyPrimer, columns: readonly string[], row: string): string {
+export function keyExpression(primer: KeyShape, columns: readonly string[], row: string): string {
   const parts = primer.paramNames.map((name, i) => {
     const column = `${row}.${quoteIdent(columns[i] as string)}`;
-    const segment = SEGMENT[primer.params[name].scalar as ParamScalar](column);
+    const segment = SEGMENT[(primer.params[name] as { scalar: KeyScalar }).scalar](column);
     return `'/' || kck.uri_component(${segment})`;
   });
   return [literal(primer.name), ...parts].join(" || ");
