@@ -1,22 +1,9 @@
 import type { Queryable } from "../db/db.ts";
+import type { JobState } from "../engine/ports.ts";
 import { primeJobKey, refreshJobKey } from "./queue.ts";
 
-/** Where a product's background refresh stands in the job queue. */
-export type JobStatus = "WAITING" | "RUNNING" | "RETRYING" | "FAILED";
-
-/** The background job (refresh or prime) waiting or running for one product. */
-export interface JobState {
-  /** The graphile-worker task: kck_refresh or kck_prime. */
-  readonly task: string;
-  readonly status: JobStatus;
-  /** Attempts so far (0 until it first fails). */
-  readonly attempts: number;
-  readonly maxAttempts: number;
-  /** The error of the last failed attempt. */
-  readonly lastError: string | null;
-  /** When it runs (next). */
-  readonly runAt: Date;
-}
+// The types belong to the engine's jobs port, whose `refreshJob` this implements.
+export type { JobState, JobStatus } from "../engine/ports.ts";
 
 /**
  * The job waiting or running for a product (the earliest, if a refresh and a prime both are),
