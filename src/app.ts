@@ -14,6 +14,7 @@ import type { SseStats } from "./gateway/use-sse-delivery.ts";
 import type { WebSocketGateway } from "./gateway/ws.ts";
 import type { Gateway } from "./gateway/yoga.ts";
 import type { StoreOptions } from "./jobs/evict.ts";
+import type { JobQueue } from "./jobs/job-queue.ts";
 import type { Jobs, JobsOptions } from "./jobs/worker.ts";
 import { type ModuleSetup, runSetups } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -44,10 +45,13 @@ async function servingModules() {
     import("./gateway/new-key-limit.ts"),
     import("./gateway/ops-access.ts"),
   ]);
-  const [schema, jobs, hub] = await Promise.all([
+  const [schema, jobs, hub, valueChecker, jobQueue, augmenter] = await Promise.all([
     import("./graphql/schema.ts"),
     import("./jobs/worker.ts"),
     import("./subscriptions/hub.ts"),
+    import("./graphql/value-checker.ts"),
+    import("./jobs/job-queue.ts"),
+    import("./augment/augmenter.ts"),
   ]);
   return {
     ...dashboard,
@@ -64,6 +68,9 @@ async function servingModules() {
     ...errorMask,
     ...newKeyLimit,
     ...opsAccess,
+    ...valueChecker,
+    ...jobQueue,
+    ...augmenter,
   };
 }
 
@@ -175,6 +182,7 @@ export function createApp(options: AppOptions): App {
   let closeDb: (() => Promise<void>) | undefined;
   let db: Db | undefined;
   let engine: Engine | undefined;
+  let queue: JobQueue | undefined;
   let jobs: Jobs | undefined;
   let gateway: Gateway | undefined;
   let responseCache: ResponseCache | undefined;
@@ -221,6 +229,9 @@ export function createApp(options: AppOptions): App {
     }
     await jobs?.stop();
     jobs = undefined;
+    // Closed by the jobs' stop, unless the start failed before the jobs started.
+    await queue?.close();
+    queue = undefined;
     await engine?.stop();
     engine = undefined;
     db = undefined;
@@ -250,6 +261,7 @@ export function createApp(options: AppOptions): App {
     async start() {
       try {
         const {
+          Augmenter,
           attachWebSocket,
           buildSchema,
           createDashboard,
@@ -259,11 +271,13 @@ export function createApp(options: AppOptions): App {
           createHttpHandler,
           DEFAULT_LIMITS,
           Hub,
+          JobQueue,
           NewKeyLimiter,
           opsAccess,
           ResponseCache,
           startJobs,
           useCacheHints,
+          ValueChecker,
         } = await servingModules();
         // Built first: a schema that cannot be built (a clash of type names, say) fails the
         // start before anything in the database is touched.
@@ -271,10 +285,15 @@ export function createApp(options: AppOptions): App {
         const opened = await openDatabase({ ...options, log });
         closeDb = opened.close;
         db = opened.db;
+        // The engine's ports (src/engine/ports.ts): the job queue, the value checker, the augmenter.
+        queue = new JobQueue({ ...options.jobs, db, primers: options.primers, log });
         engine = await Engine.start({
           db,
           primers: options.primers,
           log,
+          jobs: queue,
+          values: new ValueChecker(options.primers, schema),
+          augmenter: (built) => new Augmenter(built, { log }),
           metrics: {
             ...metrics.engine,
             onDependencies: (primer, dependencies) => pushed.observe(primer, dependencies),
@@ -283,7 +302,7 @@ export function createApp(options: AppOptions): App {
         });
         engine.onChange((event) => metrics.changeEvent(event));
         await runSetups(db, options.setups ?? []);
-        jobs = await startJobs(engine, log, {
+        jobs = await startJobs(engine, queue, log, {
           ...options.jobs,
           ...(options.store === undefined ? {} : { store: options.store }),
         });

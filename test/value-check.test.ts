@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Db } from "../src/db/db.ts";
-import { findMisfit } from "../src/engine/check-value.ts";
 import { buildSchema } from "../src/graphql/schema.ts";
+import { findMisfit, ValueChecker } from "../src/graphql/value-checker.ts";
 import { defineObject, definePrimer, Engine, KckError, param } from "../src/index.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 
@@ -34,7 +34,7 @@ let engine: Engine;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = testDb(database.url);
-  engine = await Engine.start({ db, primers: [books] });
+  engine = await Engine.start({ db, primers: [books], values: new ValueChecker([books]) });
 });
 
 afterAll(async () => {

@@ -5,15 +5,7 @@ import { freshnessOf, type StoredProduct } from "../engine/product.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import { lockAndRead, tryLockAndRead, writeAugmented } from "../sql/augments.ts";
-import { type DependencyRule, rulesTargeting } from "./rules.ts";
-
-/** One delta's effect on a product: what a dependent's rule is shown. */
-export interface Step {
-  readonly previous: unknown;
-  readonly value: unknown;
-  /** The delta; undefined when the product was itself updated by a rule. */
-  readonly delta: unknown;
-}
+import { type DependencyRule, rulesTargeting, type Step } from "./rules.ts";
 
 /** What the cascade needs from its augmenter. */
 export interface CascadeHost {

@@ -66,7 +66,7 @@ export function addAugmentFields(
         },
         resolve: async (_root, args, ctx) =>
           toUpdate(
-            await ctx.kck.augments.apply(ctx.kck.resolve(primer, args), args["delta"], {
+            await ctx.kck.augment(primer, args as never, args["delta"] as never, {
               expectedVersion: (args["expectedVersion"] as number | null | undefined) ?? undefined,
               idempotencyKey: (args["idempotencyKey"] as string | null | undefined) ?? undefined,
             }),

@@ -1,8 +1,10 @@
 import type { Queryable } from "../db/db.ts";
-import { type JobState, jobByKeys } from "../sql/jobs.ts";
+import type { JobState } from "../engine/ports.ts";
+import { jobByKeys } from "../sql/jobs.ts";
 import { primeJobKey, refreshJobKey } from "./queue.ts";
 
-export type { JobState, JobStatus } from "../sql/jobs.ts";
+// The types belong to the engine's jobs port, whose `refreshJob` this implements.
+export type { JobState, JobStatus } from "../engine/ports.ts";
 
 /**
  * The job waiting or running for a product (the earliest, if a refresh and a prime both are),

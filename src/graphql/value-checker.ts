@@ -7,6 +7,7 @@ import {
   isObjectType,
   isScalarType,
 } from "graphql";
+import type { ValueCheck } from "../engine/ports.ts";
 import { KckError } from "../errors.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 
@@ -144,13 +145,21 @@ export function findMisfit(type: GraphQLOutputType, value: unknown): Misfit | un
 }
 
 /**
- * Checks computed values against their primers' GraphQL types. The schema is built (and its
- * modules loaded) on the first check, so commands that never compute do not pay for it.
+ * Checks computed values against their primers' GraphQL types: the engine's value-check port
+ * (src/engine/ports.ts), supplied by the composition root. Given no schema, it builds one from
+ * the primers (loading the schema's modules) on the first check, so commands that never
+ * compute do not pay for it.
  */
-export class ValueChecker {
+export class ValueChecker implements ValueCheck {
   private types: Promise<Map<string, GraphQLOutputType>> | undefined;
 
-  constructor(private readonly primers: readonly AnyPrimer[]) {}
+  /** `schema`: the one KCK serves for these primers, when it is built already. */
+  constructor(
+    private readonly primers: readonly AnyPrimer[],
+    schema?: GraphQLSchema,
+  ) {
+    if (schema) this.types = Promise.resolve(typesOf(schema));
+  }
 
   /** Throws COMPUTE_FAILED naming the path and the expected type when `value` does not fit. */
   async check(primer: AnyPrimer, key: string, value: unknown): Promise<void> {
@@ -165,7 +174,7 @@ export class ValueChecker {
   }
 
   private async typeOf(primer: AnyPrimer): Promise<GraphQLOutputType | undefined> {
-    this.types ??= import("../graphql/schema.ts").then(({ buildSchema }) =>
+    this.types ??= import("./schema.ts").then(({ buildSchema }) =>
       typesOf(buildSchema(this.primers)),
     );
     // The primer's query field: nullable at the top (one failing product nulls only its own
