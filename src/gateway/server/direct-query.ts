@@ -81,12 +81,14 @@ export class DirectQueries {
       variables: operation.variables,
       operationName: operation.operationName,
     };
-    const context: KckServerContext = { kckServed: served };
-    const { parse, validate, contextFactory, execute, schema } = this.gateway.getEnveloped({
+    const serverContext: KckServerContext & { request: unknown; params: unknown } = {
       request,
       params,
-      ...context,
-    } as never);
+      kckServed: served,
+    };
+    const { parse, validate, contextFactory, execute, schema } = this.gateway.getEnveloped(
+      serverContext as never,
+    );
     let document: DocumentNode;
     try {
       document = parse(operation.query);

@@ -5,7 +5,7 @@ import type { ReadableSignal } from "../../types.ts";
 const CLOSE = Buffer.from("}");
 
 /**
- * The JSON of a result as graphql-ws puts it in a `next` message's payload, as UTF-8: the
+ * Gives the JSON of a result as graphql-ws puts it in a `next` message's payload, as UTF-8: the
  * result without `errors`, then the errors (as `toJSON()` gives them) when there are any.
  */
 export type NextPayloads = (result: ExecutionResult) => Buffer;
@@ -37,12 +37,13 @@ export function nextPayloads(): NextPayloads {
 /**
  * Takes over the `next` messages of one subscription on one graphql-ws socket: each result
  * is sent as `{"id":…,"type":"next","payload":…}` with the payload serialised once per result
- * (`payloadOf`, see {@link nextPayloads}), where graphql-ws would stringify the whole message per subscriber. The iterator
- * handed back to graphql-ws yields nothing and finishes when the results do (graphql-ws then
- * sends `complete`), rejects when they fail (graphql-ws sends `error`), and its `return()`
- * (the client's `complete`, or the socket closing) stops the results. While the socket has
- * unwritten bytes it takes no next result until a write completes, so a slow socket holds
- * back only its own subscription, whose hub stream then skips to the latest version.
+ * (`payloadOf`, see {@link nextPayloads}), where graphql-ws would stringify the whole message
+ * per subscriber. The iterator handed back to graphql-ws yields nothing and finishes when the
+ * results do (graphql-ws then sends `complete`), rejects when they fail (graphql-ws sends
+ * `error`), and its `return()` (the client's `complete`, or the socket closing) stops the
+ * results. While the socket has unwritten bytes it takes no next result until a write
+ * completes, so a slow socket holds back only its own subscription, whose hub stream then
+ * skips to the latest version.
  */
 export function sendNextMessages(
   results: AsyncIterable<ExecutionResult>,

@@ -108,8 +108,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     landingPage: false,
     graphiql: options.graphiql ?? true,
     cors: corsOptions(options.corsOrigins),
-    // The HTTP handler enforces the body limit before yoga (src/gateway/server/body-limit.ts); yoga's
-    // own would pipe every request body through a counting stream (7% of a long-tail request).
+    // The HTTP handler enforces the body limit before yoga (server/body-limit.ts); yoga's own
+    // would pipe every request body through a counting stream (7% of a long-tail request).
     maxRequestBodySize: false,
     // GraphiQL with its assets from the npm package, not a CDN: it works offline. The 9 MB
     // module is loaded on the first GraphiQL request only.
