@@ -4,15 +4,15 @@ import type { Db } from "./db/db.ts";
 import { openDatabase } from "./db/open.ts";
 import { Engine } from "./engine/engine.ts";
 import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
-import type { AuthOptions } from "./gateway/auth.ts";
-import type { Limits } from "./gateway/limits.ts";
-import type { NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
-import { PushedPrimers } from "./gateway/pushed-primers.ts";
-import type { ResponseCache, ResponseCacheOptions } from "./gateway/response-cache.ts";
-import type { CachePolicy } from "./gateway/use-cache-hints.ts";
-import type { SseStats } from "./gateway/use-sse-delivery.ts";
-import type { WebSocketGateway } from "./gateway/ws.ts";
-import type { Gateway } from "./gateway/yoga.ts";
+import { PushedPrimers } from "./gateway/plugins/pushed-primers.ts";
+import type { AuthOptions } from "./gateway/plugins/use-authorization.ts";
+import type { CachePolicy } from "./gateway/plugins/use-cache-hints.ts";
+import type { Limits } from "./gateway/plugins/use-limits.ts";
+import type { SseStats } from "./gateway/plugins/use-sse-delivery.ts";
+import type { NewKeyLimitOptions } from "./gateway/server/new-key-limit.ts";
+import type { ResponseCache, ResponseCacheOptions } from "./gateway/server/response-cache.ts";
+import type { WebSocketGateway } from "./gateway/server/ws.ts";
+import type { Gateway } from "./gateway/server/yoga.ts";
 import type { StoreOptions } from "./jobs/evict.ts";
 import type { JobQueue } from "./jobs/job-queue.ts";
 import type { Jobs, JobsOptions } from "./jobs/worker.ts";
@@ -32,18 +32,18 @@ async function servingModules() {
   const [dashboard, fastPath, httpHandler, limits, responseCache, cacheHints, ws, yoga] =
     await Promise.all([
       import("./dashboard/dashboard.ts"),
-      import("./gateway/fast-path.ts"),
-      import("./gateway/http-handler.ts"),
-      import("./gateway/limits.ts"),
-      import("./gateway/response-cache.ts"),
-      import("./gateway/use-cache-hints.ts"),
-      import("./gateway/ws.ts"),
-      import("./gateway/yoga.ts"),
+      import("./gateway/server/fast-path.ts"),
+      import("./gateway/server/http-handler.ts"),
+      import("./gateway/plugins/use-limits.ts"),
+      import("./gateway/server/response-cache.ts"),
+      import("./gateway/plugins/use-cache-hints.ts"),
+      import("./gateway/server/ws.ts"),
+      import("./gateway/server/yoga.ts"),
     ]);
   const [errorMask, newKeyLimit, opsAccess] = await Promise.all([
-    import("./gateway/error-mask.ts"),
-    import("./gateway/new-key-limit.ts"),
-    import("./gateway/ops-access.ts"),
+    import("./gateway/server/error-mask.ts"),
+    import("./gateway/server/new-key-limit.ts"),
+    import("./gateway/server/ops-access.ts"),
   ]);
   const [schema, jobs, hub, valueChecker, jobQueue, augmenter] = await Promise.all([
     import("./graphql/schema.ts"),

@@ -38,7 +38,8 @@ const STATUS: Record<KckErrorCode, number> = {
   BAD_CONFIG: 500,
   LIMIT_EXCEEDED: 429,
   NOT_FOUND: 200,
-  // Per field: a request refused whole is answered 429 (src/gateway/use-rate-limit-status.ts).
+  // Per field: a request refused whole is answered 429
+  // (src/gateway/plugins/use-rate-limit-status.ts).
   RATE_LIMITED: 200,
 };
 

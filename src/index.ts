@@ -20,8 +20,8 @@ export {
   type Identify,
   identifyClient,
   type NewKeyLimitOptions,
-} from "./gateway/new-key-limit.ts";
-export type { ResponseCacheOptions, ResponseCacheStats } from "./gateway/response-cache.ts";
+} from "./gateway/server/new-key-limit.ts";
+export type { ResponseCacheOptions, ResponseCacheStats } from "./gateway/server/response-cache.ts";
 export { DEFAULT_STORE, type StoreOptions } from "./jobs/evict.ts";
 export type { JobState, JobStatus } from "./jobs/job-state.ts";
 export type { Jobs, JobsOptions } from "./jobs/worker.ts";

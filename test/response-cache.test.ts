@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MemoryLayer } from "../src/engine/memory-layer.ts";
 import type { StoredProduct } from "../src/engine/product.ts";
-import { pureQueryCheck } from "../src/gateway/pure-query.ts";
-import { ResponseCache } from "../src/gateway/response-cache.ts";
+import { pureQueryCheck } from "../src/gateway/server/pure-query.ts";
+import { ResponseCache } from "../src/gateway/server/response-cache.ts";
 import { calls, control, fixturePrimers } from "./fixtures/counting.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";

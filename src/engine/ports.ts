@@ -16,24 +16,10 @@
  */
 import type { ParsedKey } from "../keys.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import type { JobState, JobStatus } from "../types.ts";
 import type { StoredProduct } from "./product.ts";
 
-/** Where a product's background refresh stands in the job queue. */
-export type JobStatus = "WAITING" | "RUNNING" | "RETRYING" | "FAILED";
-
-/** The background job (refresh or prime) waiting or running for one product. */
-export interface JobState {
-  /** The job's task: kck_refresh or kck_prime. */
-  readonly task: string;
-  readonly status: JobStatus;
-  /** Attempts so far (0 until it first fails). */
-  readonly attempts: number;
-  readonly maxAttempts: number;
-  /** The error of the last failed attempt. */
-  readonly lastError: string | null;
-  /** When it runs (next). */
-  readonly runAt: Date;
-}
+export type { JobState, JobStatus };
 
 /**
  * The job system, as the engine uses it: the work a read must not wait for, handed off to run

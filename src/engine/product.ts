@@ -1,6 +1,6 @@
-import type { StoredProduct } from "../sql/products.ts";
+import type { StoredProduct } from "../types.ts";
 
-// The row type lives with the SQL that reads it; the engine and everything above name it here.
+// Defined with the other shared types (src/types.ts); the engine's modules import it from here.
 export type { StoredProduct };
 
 /**

@@ -1,7 +1,7 @@
 import type { JobState } from "../engine/ports.ts";
 import { freshnessOf, type StoredProduct } from "../engine/product.ts";
+import type { RequestContext } from "../types.ts";
 import type { KckBuilder } from "./builder.ts";
-import type { RequestContext } from "./schema-types.ts";
 
 /** The GraphQL Product type and the `product(key)` query field. */
 export function addProductType(builder: KckBuilder) {

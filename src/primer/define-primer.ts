@@ -2,7 +2,7 @@ import type { ShapeFromTypeParam, TypeParam } from "@pothos/core";
 import { type Duration, toMs } from "../duration.ts";
 import type { ComputeContext } from "../engine/compute-context.ts";
 import { KckError } from "../errors.ts";
-import type { KckSchemaTypes } from "../graphql/schema-types.ts";
+import type { KckSchemaTypes } from "../types.ts";
 import type { AnyAugmentFromRule, AugmentFromRule, AugmentSpec } from "./augment-spec.ts";
 import { type CodeChangePolicy, hashDefinition } from "./code-version.ts";
 import type { ParamsOf, ParamsSpec } from "./params.ts";

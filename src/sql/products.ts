@@ -1,38 +1,7 @@
 import type { Queryable } from "../db/db.ts";
+import type { StoredProduct } from "../types.ts";
 
-/** One stored product: its value and what KCK knows about it (a row of `kck.products`). */
-export interface StoredProduct {
-  readonly key: string;
-  readonly primer: string;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly value: unknown;
-  /** Grows by one each time the value really changes (its hash differs). 0: never computed. */
-  readonly version: number;
-  readonly hash: string | null;
-  readonly computedAt: Date | null;
-  /** Until then the value is served as is; null: fresh until refreshed or invalidated. */
-  readonly freshUntil: Date | null;
-  /** Until then the value may be served stale; null: always. */
-  readonly staleUntil: Date | null;
-  readonly computeCount: number;
-  readonly lastComputeMs: number | null;
-  readonly lastError: string | null;
-  readonly lastErrorAt: Date | null;
-  readonly errorCount: number;
-  /** How many deltas were applied to it in place since it was first stored. */
-  readonly augmentCount: number;
-  /** When the last delta was applied; null: never augmented. */
-  readonly lastAugmentedAt: Date | null;
-  /** How many times it was invalidated: a compute that saw fewer stores its value expired. */
-  readonly invalidations: number;
-  /**
-   * Set when this version says the product does not exist (its compute threw `notFound`): the
-   * message readers get with the code NOT_FOUND. Null for a version with a value.
-   */
-  readonly notFound: string | null;
-  /** The version of the primer code that computed the value; null: not recorded. */
-  readonly codeVersion: string | null;
-}
+export type { StoredProduct };
 
 /** The select list that reads a row of kck.products as a {@link StoredProduct}. */
 export const COLUMNS = `key, primer, params, value, version, hash,

@@ -1,4 +1,4 @@
-import type { AnyPrimer } from "../primer/define-primer.ts";
+import type { AnyPrimer } from "../../primer/define-primer.ts";
 
 /**
  * Which primers' products change by push rather than by running out of freshness: those that

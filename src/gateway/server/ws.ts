@@ -8,11 +8,11 @@ import {
 } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import { KckError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import { KckError } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
+import type { RequestContext } from "../../types.ts";
 import type { ErrorMask } from "./error-mask.ts";
-import { sendNextMessages } from "./next-messages.ts";
-import { readableSignalOf } from "./use-shared-subscription-results.ts";
+import { nextPayloads, sendNextMessages } from "./next-messages.ts";
 import type { Gateway } from "./yoga.ts";
 
 /** The GraphQL-over-WebSocket endpoint of a gateway. */
@@ -63,6 +63,7 @@ export function attachWebSocket(
 ): WebSocketGateway {
   const maxSubscriptions = options.maxSubscriptions ?? 100;
   const refused = { oversize: 0, subscriptions: 0 };
+  const payloadOf = nextPayloads();
   const wss = new WebSocketServer({
     server,
     path: options.path ?? gateway.graphqlEndpoint,
@@ -148,7 +149,13 @@ export function attachWebSocket(
       // every subscriber of the same operation, instead of graphql-ws's one per message.
       onOperation: (ctx, id, _payload, args, result) =>
         isAsyncIterable(result)
-          ? sendNextMessages(result, ctx.extra.socket, id, readableSignalOf(args.contextValue))
+          ? sendNextMessages(
+              result,
+              ctx.extra.socket,
+              id,
+              payloadOf,
+              (args.contextValue as Partial<RequestContext> | undefined)?.subscriptionSource,
+            )
           : undefined,
     },
     wss,

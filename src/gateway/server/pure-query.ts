@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Kind, type OperationDefinitionNode, parse } from "graphql";
 
 const KEEP = 1000;
-const NEUTRAL_DIRECTIVES = new Set(["include", "skip"]);
+const NEUTRAL_DIRECTIVES: ReadonlySet<string> = new Set(["include", "skip"]);
 
 /** Options for {@link pureQueryCheck}. */
 export interface PureQueryOptions {

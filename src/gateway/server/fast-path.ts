@@ -3,19 +3,19 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { OperationTypeNode } from "graphql";
-import type { Engine } from "../engine/engine.ts";
-import { freshnessOf, type StoredProduct } from "../engine/product.ts";
-import type { ServedLog } from "../graphql/schema-types.ts";
-import type { ParsedKey } from "../keys.ts";
-import type { Logger } from "../logger.ts";
-import type { AnyPrimer } from "../primer/define-primer.ts";
-import { type AuthOptions, authorizeRequest, bearerToken } from "./auth.ts";
-import { answerHeaders } from "./cacheable-answer.ts";
+import type { Engine } from "../../engine/engine.ts";
+import { freshnessOf } from "../../engine/product.ts";
+import type { ParsedKey } from "../../keys.ts";
+import type { Logger } from "../../logger.ts";
+import type { AnyPrimer } from "../../primer/define-primer.ts";
+import type { KckServerContext, ServedLog, StoredProduct } from "../../types.ts";
+import { answerHeaders } from "../plugins/cacheable-answer.ts";
+import { type AuthOptions, authorizeRequest, bearerToken } from "../plugins/use-authorization.ts";
+import { type CacheHintsOptions, cacheControlFor } from "../plugins/use-cache-hints.ts";
 import { type DirectAnswer, DirectQueries, type PureOperation } from "./direct-query.ts";
 import { pureQueryCheck } from "./pure-query.ts";
 import type { ResponseCache, SharedResponse } from "./response-cache.ts";
-import { type CacheHintsOptions, cacheControlFor } from "./use-cache-hints.ts";
-import { type Gateway, SERVED_LOG } from "./yoga.ts";
+import type { Gateway } from "./yoga.ts";
 
 /** Bodies up to this many bytes are handed to whatwg-node as a string (see `handOff`). */
 const SMALL_BODY = 4096;
@@ -108,7 +108,7 @@ export function createFastPath(
     // seconds for a megabyte: larger (and empty) bodies go as a one-chunk stream instead.
     (req as IncomingMessage & { body?: unknown }).body =
       body.length > 0 && body.length <= SMALL_BODY ? body.toString() : Readable.from([body]);
-    return gateway(req, res, served ? { [SERVED_LOG]: served } : {});
+    return gateway(req, res, (served ? { kckServed: served } : {}) satisfies KckServerContext);
   };
 
   const send = (req: IncomingMessage, res: ServerResponse, shared: SharedResponse): void => {
@@ -307,7 +307,7 @@ function signatureOf(req: IncomingMessage, body: Buffer): string {
     .digest("base64");
 }
 
-const FIELDS = new Set(["query", "variables", "operationName"]);
+const FIELDS: ReadonlySet<string> = new Set(["query", "variables", "operationName"]);
 
 /** The operation of a body that holds one (not a batch), if its query is a string. */
 function parseOperation(body: Buffer): PureOperation | undefined {

@@ -8,23 +8,9 @@ import {
   getOperationAST,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { ReadableSignal } from "../subscriptions/update-stream.ts";
+import type { ReadableSignal, RequestContext } from "../../types.ts";
 
 type MaybePromise<T> = T | Promise<T>;
-
-// Each subscription's source stream, by the subscription's context (one per subscription).
-const signals = new WeakMap<object, ReadableSignal>();
-
-/**
- * The source stream of a subscription this plugin started, when it can say when it is
- * readable (the hub's streams can), found by the subscription's context value. A consumer
- * then pulls the results only when one is there (see next-messages.ts).
- */
-export function readableSignalOf(contextValue: unknown): ReadableSignal | undefined {
-  return typeof contextValue === "object" && contextValue !== null
-    ? signals.get(contextValue)
-    : undefined;
-}
 
 const isReadableSignal = (value: object): value is ReadableSignal =>
   typeof (value as Partial<ReadableSignal>).whenReadable === "function";
@@ -36,6 +22,10 @@ const isReadableSignal = (value: object): value is ReadableSignal =>
  * per version, so the results are kept per update object (a WeakMap: they go when it goes).
  * Each subscriber keeps its own event stream (its own `sinceVersion`, buffer and skips) and the
  * envelop hooks that run after execution (error masking) still run per subscriber.
+ *
+ * When the source stream can say when it is readable (the hub's streams can), it is set as the
+ * subscription's context's `subscriptionSource`: a consumer then pulls the results only when
+ * one is there (see server/next-messages.ts).
  *
  * This relies on what KCK's resolvers are: the fields of an update read the update and its
  * value, never the rest of the request's context (the token, the only part that differs per
@@ -88,9 +78,9 @@ export function useSharedSubscriptionResults(): Plugin {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return asBadInput(source);
     const group = groupOf(args);
-    const context = args.contextValue;
+    const context = args.contextValue as Partial<RequestContext> | null | undefined;
     if (isReadableSignal(source) && typeof context === "object" && context !== null)
-      signals.set(context, source);
+      context.subscriptionSource = source;
     const operation = getOperationAST(args.document, args.operationName);
     return mapEvents(source, (event) => resultFor(event, group, args), operation);
   };

@@ -1,22 +1,26 @@
 import DataLoader from "dataloader";
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
-import type { Engine } from "../engine/engine.ts";
-import { asServed } from "../engine/not-found.ts";
-import type { StoredProduct } from "../engine/product.ts";
-import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
-import type { ParsedKey } from "../keys.ts";
-import type { Logger } from "../logger.ts";
-import { currentRemoteAddress } from "../request-scope.ts";
-import type { Hub } from "../subscriptions/hub.ts";
-import { type AuthOptions, bearerToken, isAdminToken, useAuthorization } from "./auth.ts";
+import type { Engine } from "../../engine/engine.ts";
+import { asServed } from "../../engine/not-found.ts";
+import type { ParsedKey } from "../../keys.ts";
+import type { Logger } from "../../logger.ts";
+import { currentRemoteAddress } from "../../request-scope.ts";
+import type { Hub } from "../../subscriptions/hub.ts";
+import type { KckServerContext, RequestContext, ServedLog, StoredProduct } from "../../types.ts";
+import {
+  type AuthOptions,
+  bearerToken,
+  isAdminToken,
+  useAuthorization,
+} from "../plugins/use-authorization.ts";
+import { DEFAULT_LIMITS, type Limits, useLimits } from "../plugins/use-limits.ts";
+import { useRateLimitStatus } from "../plugins/use-rate-limit-status.ts";
+import { useSharedSubscriptionResults } from "../plugins/use-shared-subscription-results.ts";
+import { type SseStats, useSseDelivery } from "../plugins/use-sse-delivery.ts";
 import { corsOptions } from "./cors.ts";
 import { createErrorMask, type ErrorMask } from "./error-mask.ts";
-import { DEFAULT_LIMITS, type Limits, limitPlugins } from "./limits.ts";
 import type { NewKeyLimiter } from "./new-key-limit.ts";
-import { useRateLimitStatus } from "./use-rate-limit-status.ts";
-import { useSharedSubscriptionResults } from "./use-shared-subscription-results.ts";
-import { type SseStats, useSseDelivery } from "./use-sse-delivery.ts";
 
 /** The yoga instance serving one KCK schema. */
 export type Gateway = YogaServerInstance<Record<string, unknown>, RequestContext>;
@@ -49,9 +53,6 @@ export interface GatewayOptions {
   /** How fast one client may cause computes of keys not stored yet. @default no limit */
   newKeys?: NewKeyLimiter | undefined;
 }
-
-/** The server-context field through which the response cache passes its {@link ServedLog}. */
-export const SERVED_LOG = "kckServed";
 
 /**
  * Builds the per-request context: the engine, a fresh product loader that notes what it served
@@ -97,7 +98,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // connectionParams of the connection (`{ authorization: "Bearer …" }` or `{ token: "…" }`).
     context: (initial) => {
       const token = tokenOf(initial);
-      const served = initial[SERVED_LOG] as ServedLog | undefined;
+      const served = (initial as KckServerContext).kckServed;
       const admit = options.newKeys?.forClient(token, remoteAddressOf(initial));
       const context = requestContext(engine, hub, token, served, admit);
       return options.maskErrors
@@ -107,8 +108,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     landingPage: false,
     graphiql: options.graphiql ?? true,
     cors: corsOptions(options.corsOrigins),
-    // The HTTP handler enforces the body limit before yoga (src/gateway/body-limit.ts); yoga's
-    // own would pipe every request body through a counting stream (7% of a long-tail request).
+    // The HTTP handler enforces the body limit before yoga (server/body-limit.ts); yoga's own
+    // would pipe every request body through a counting stream (7% of a long-tail request).
     maxRequestBodySize: false,
     // GraphiQL with its assets from the npm package, not a CDN: it works offline. The 9 MB
     // module is loaded on the first GraphiQL request only.
@@ -116,7 +117,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiql),
     batching: { limit: limits.batch },
     plugins: [
-      ...limitPlugins(limits),
+      useLimits(limits),
       useAuthorization(options.auth ?? {}),
       // One execution per version for all subscribers of the same operation (WebSocket and SSE).
       useSharedSubscriptionResults(),

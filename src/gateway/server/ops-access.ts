@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { OperationTypeNode } from "graphql";
-import { KckError } from "../errors.ts";
-import { type AuthOptions, authorizeRequest, bearerToken } from "./auth.ts";
+import { KckError } from "../../errors.ts";
+import { type AuthOptions, authorizeRequest, bearerToken } from "../plugins/use-authorization.ts";
 
 /** Says whether a request may read an operator's page; when not, has answered it already. */
 export type OpsAccess = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { KckError } from "../errors.ts";
+import { KckError } from "../../errors.ts";
 
 /** Who is asking, as the new-key limit sees it. */
 export interface ClientInfo {

@@ -2,10 +2,6 @@ import type { ServerResponse } from "node:http";
 import type { ExecutionResult, GraphQLError } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 
-// The `data:` of each result, made once per result object: subscribers with an identical
-// operation share one result per version (use-shared-subscription-results.ts), so this is one
-// serialisation per version and group, whatever the number of SSE subscribers.
-const events = new WeakMap<object, Buffer>();
 const PING = Buffer.from(":\n\n");
 const COMPLETE = Buffer.from("event: complete\ndata:\n\n");
 const PING_MS = 12_000;
@@ -19,19 +15,14 @@ export interface SseStats {
 
 /** The `event: next` message of a result, as yoga's SSE writes it (internal error fields left out). */
 function eventOf(result: ExecutionResult): Buffer {
-  let event = events.get(result);
-  if (event === undefined) {
-    const { errors, extensions, ...rest } = result;
-    const { http: _http, ...ownExtensions } = (extensions ?? {}) as Record<string, unknown>;
-    const json = JSON.stringify({
-      ...rest,
-      ...(errors ? { errors: errors.map(publicErrorJson) } : {}),
-      ...(Object.keys(ownExtensions).length > 0 ? { extensions: ownExtensions } : {}),
-    });
-    event = Buffer.from(`event: next\ndata: ${json}\n\n`);
-    events.set(result, event);
-  }
-  return event;
+  const { errors, extensions, ...rest } = result;
+  const { http: _http, ...ownExtensions } = (extensions ?? {}) as Record<string, unknown>;
+  const json = JSON.stringify({
+    ...rest,
+    ...(errors ? { errors: errors.map(publicErrorJson) } : {}),
+    ...(Object.keys(ownExtensions).length > 0 ? { extensions: ownExtensions } : {}),
+  });
+  return Buffer.from(`event: next\ndata: ${json}\n\n`);
 }
 
 function publicErrorJson(error: GraphQLError): unknown {
@@ -52,6 +43,18 @@ function publicErrorJson(error: GraphQLError): unknown {
  * here to the Node response, in yoga's SSE format.
  */
 export function useSseDelivery(stats?: SseStats): Plugin {
+  // The event of each result, made once per result object: subscribers with an identical
+  // operation share one result per version (use-shared-subscription-results.ts), so this is one
+  // serialisation per version and group, whatever the number of SSE subscribers.
+  const events = new WeakMap<object, Buffer>();
+  const eventOnce = (result: ExecutionResult): Buffer => {
+    let event = events.get(result);
+    if (event === undefined) {
+      event = eventOf(result);
+      events.set(result, event);
+    }
+    return event;
+  };
   return {
     onResultProcess({ request, result, setResultProcessor, serverContext }) {
       const res = (serverContext as { res?: ServerResponse }).res;
@@ -60,7 +63,7 @@ export function useSseDelivery(stats?: SseStats): Plugin {
       setResultProcessor(
         (results, fetchAPI) =>
           new fetchAPI.Response(
-            eventStream(results as AsyncIterable<ExecutionResult>, res, fetchAPI, stats),
+            eventStream(results as AsyncIterable<ExecutionResult>, res, fetchAPI, eventOnce, stats),
             {
               status: 200,
               headers: {
@@ -86,6 +89,7 @@ function eventStream(
   results: AsyncIterable<ExecutionResult>,
   res: ServerResponse,
   fetchAPI: { ReadableStream: typeof ReadableStream },
+  encode: (result: ExecutionResult) => Buffer,
   stats: SseStats | undefined,
 ): ReadableStream<Uint8Array> {
   const iterator = results[Symbol.asyncIterator]();
@@ -129,7 +133,7 @@ function eventStream(
             for (;;) {
               const step = await iterator.next();
               if (step.done || stopped || res.destroyed) break;
-              await write(eventOf(step.value));
+              await write(encode(step.value));
             }
             if (!stopped && !res.destroyed) await write(COMPLETE);
             controller.close();

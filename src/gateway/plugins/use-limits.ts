@@ -35,15 +35,21 @@ export const DEFAULT_LIMITS: Limits = {
 };
 
 /**
- * The graphql-armor validation plugins for the operation limits; each rejects an operation
- * before it runs, with a message that says which limit it passed.
+ * The operation limits, as graphql-armor's plugins (tokens, depth, aliases, directives, cost),
+ * added in that order right after this one; each rejects an operation before it runs, with a
+ * message that says which limit it passed.
  */
-export function limitPlugins(limits: Limits): Plugin[] {
-  return [
+export function useLimits(limits: Limits): Plugin {
+  const plugins = [
     maxTokensPlugin({ n: limits.tokens }),
     maxDepthPlugin({ n: limits.depth, flattenFragments: true }),
     maxAliasesPlugin({ n: limits.aliases }),
     maxDirectivesPlugin({ n: limits.directives }),
     costLimitPlugin({ maxCost: limits.cost }),
   ] as Plugin[];
+  return {
+    onPluginInit({ addPlugin }) {
+      for (const plugin of plugins) addPlugin(plugin);
+    },
+  };
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Queryable } from "../db/db.ts";
-import type { Logger } from "../logger.ts";
-import type { KckMetrics } from "../metrics/metrics.ts";
-import { requestIdFrom, runWithRequestId } from "../request-scope.ts";
+import type { Queryable } from "../../db/db.ts";
+import type { Logger } from "../../logger.ts";
+import type { KckMetrics } from "../../metrics/metrics.ts";
+import { requestIdFrom, runWithRequestId } from "../../request-scope.ts";
 import { withinBodyLimit } from "./body-limit.ts";
 import { newErrorId } from "./error-mask.ts";
 
@@ -26,7 +26,7 @@ export interface HttpHandlerOptions {
 }
 
 // Probes and scrapes come every few seconds: logged only at debug, so they do not drown the rest.
-const QUIET = new Set(["/health", "/metrics"]);
+const QUIET: ReadonlySet<string> = new Set(["/health", "/metrics"]);
 
 /**
  * The gateway's HTTP entry point. It gives every request an id (the client's `x-request-id`,

@@ -1,9 +1,7 @@
 import { getOperationAST, Kind } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { StoredProduct } from "../engine/product.ts";
-import type { RequestContext, ServedLog } from "../graphql/schema-types.ts";
+import type { KckServerContext, RequestContext, StoredProduct } from "../../types.ts";
 import { answerHeaders, etagOf } from "./cacheable-answer.ts";
-import { SERVED_LOG } from "./yoga.ts";
 
 /** Options for {@link useCacheHints}. */
 export interface CacheHintsOptions {
@@ -50,7 +48,11 @@ function merge(before: Pending | undefined, next: Pending): Pending {
 }
 
 /** Headers of the answer's framing or caching, which the plugin sets anew. */
-const FRAMING = new Set(["content-length", "transfer-encoding", "cache-control"]);
+const FRAMING: ReadonlySet<string> = new Set([
+  "content-length",
+  "transfer-encoding",
+  "cache-control",
+]);
 
 const seconds = (ms: number) => Math.max(0, Math.floor(ms / 1000));
 
@@ -162,9 +164,7 @@ export function useCacheHints(options: CacheHintsOptions): Plugin<RequestContext
       if (vary) vary[1] = `${vary[1]}, accept`;
       else base.push(["vary", "accept"]);
       // The fast path keeps what a pure query's answer is made of, to build it again later.
-      const served = (serverContext as Record<string, unknown>)[SERVED_LOG] as
-        | ServedLog
-        | undefined;
+      const served = (serverContext as KckServerContext).kckServed;
       if (served && decision.kind === "fresh") served.answer = { headers: base, body, etag };
       const cacheControl =
         decision.kind === "revalidate"

@@ -1,47 +1,55 @@
 import type { ExecutionResult } from "graphql";
 import type WebSocket from "ws";
-import type { ReadableSignal } from "../subscriptions/update-stream.ts";
+import type { ReadableSignal } from "../../types.ts";
 
-// The JSON of each result's `next` payload, made once per result object: subscribers with an
-// identical operation share one result per version (use-shared-subscription-results.ts), so
-// this is one serialisation (and one UTF-8 encoding) per version and group, whatever the
-// number of subscribers.
-const payloads = new WeakMap<object, Buffer>();
 const CLOSE = Buffer.from("}");
 
 /**
- * The JSON of a result as graphql-ws puts it in a `next` message's payload, as UTF-8: the
+ * Gives the JSON of a result as graphql-ws puts it in a `next` message's payload, as UTF-8: the
  * result without `errors`, then the errors (as `toJSON()` gives them) when there are any.
  */
-export function nextPayload(result: ExecutionResult): Buffer {
-  let json = payloads.get(result);
-  if (json === undefined) {
-    const { errors, ...rest } = result;
-    json = Buffer.from(
-      JSON.stringify({
-        ...rest,
-        ...(errors ? { errors: errors.map((e) => (e.toJSON ? e.toJSON() : e)) } : {}),
-      }),
-    );
-    payloads.set(result, json);
-  }
-  return json;
+export type NextPayloads = (result: ExecutionResult) => Buffer;
+
+/**
+ * Makes the `next` payloads of one WebSocket server, each once per result object: subscribers
+ * with an identical operation share one result per version (use-shared-subscription-results.ts),
+ * so this is one serialisation (and one UTF-8 encoding) per version and group, whatever the
+ * number of subscribers.
+ */
+export function nextPayloads(): NextPayloads {
+  const payloads = new WeakMap<object, Buffer>();
+  return (result) => {
+    let json = payloads.get(result);
+    if (json === undefined) {
+      const { errors, ...rest } = result;
+      json = Buffer.from(
+        JSON.stringify({
+          ...rest,
+          ...(errors ? { errors: errors.map((e) => (e.toJSON ? e.toJSON() : e)) } : {}),
+        }),
+      );
+      payloads.set(result, json);
+    }
+    return json;
+  };
 }
 
 /**
  * Takes over the `next` messages of one subscription on one graphql-ws socket: each result
  * is sent as `{"id":…,"type":"next","payload":…}` with the payload serialised once per result
- * (above), where graphql-ws would stringify the whole message per subscriber. The iterator
- * handed back to graphql-ws yields nothing and finishes when the results do (graphql-ws then
- * sends `complete`), rejects when they fail (graphql-ws sends `error`), and its `return()`
- * (the client's `complete`, or the socket closing) stops the results. While the socket has
- * unwritten bytes it takes no next result until a write completes, so a slow socket holds
- * back only its own subscription, whose hub stream then skips to the latest version.
+ * (`payloadOf`, see {@link nextPayloads}), where graphql-ws would stringify the whole message
+ * per subscriber. The iterator handed back to graphql-ws yields nothing and finishes when the
+ * results do (graphql-ws then sends `complete`), rejects when they fail (graphql-ws sends
+ * `error`), and its `return()` (the client's `complete`, or the socket closing) stops the
+ * results. While the socket has unwritten bytes it takes no next result until a write
+ * completes, so a slow socket holds back only its own subscription, whose hub stream then
+ * skips to the latest version.
  */
 export function sendNextMessages(
   results: AsyncIterable<ExecutionResult>,
   socket: WebSocket,
   id: string,
+  payloadOf: NextPayloads,
   source?: ReadableSignal,
 ): AsyncIterableIterator<never> {
   const iterator = results[Symbol.asyncIterator]();
@@ -57,7 +65,7 @@ export function sendNextMessages(
   pumping.catch(() => {});
 
   const sendOne = (result: ExecutionResult): void => {
-    const payload = nextPayload(result);
+    const payload = payloadOf(result);
     // One copy of bytes made once; a text frame, as graphql-ws sends.
     socket.send(
       Buffer.concat([prefix, payload, CLOSE], prefix.length + payload.length + 1),

@@ -3,10 +3,10 @@ import type { IncomingMessage } from "node:http";
 import { type DocumentNode, type ExecutionResult, getOperationAST } from "graphql";
 import { getVariableValues } from "graphql/execution/values.js";
 import { processRegularResult } from "graphql-yoga";
-import type { CapturedAnswer, ServedLog } from "../graphql/schema-types.ts";
-import { answerHeaders, etagOf } from "./cacheable-answer.ts";
-import { type CacheHintsOptions, cacheControlFor } from "./use-cache-hints.ts";
-import { type Gateway, SERVED_LOG } from "./yoga.ts";
+import type { CapturedAnswer, KckServerContext, ServedLog } from "../../types.ts";
+import { answerHeaders, etagOf } from "../plugins/cacheable-answer.ts";
+import { type CacheHintsOptions, cacheControlFor } from "../plugins/use-cache-hints.ts";
+import type { Gateway } from "./yoga.ts";
 
 /** An answer built here: its status, headers and body, ready to send. */
 export interface DirectAnswer {
@@ -26,7 +26,7 @@ interface Template {
 const KEEP = 1000;
 // The only headers yoga's path gives a 200 of a pure query when no plugin adds any: a template
 // with any other (CORS, a plugin's) is not used, so such answers always go through yoga.
-const PLAIN = new Set(["content-type", "etag", "vary"]);
+const PLAIN: ReadonlySet<string> = new Set(["content-type", "etag", "vary"]);
 
 /**
  * Pure queries answered through yoga's envelop (its plugins' parse, validate, context and
@@ -81,11 +81,14 @@ export class DirectQueries {
       variables: operation.variables,
       operationName: operation.operationName,
     };
-    const { parse, validate, contextFactory, execute, schema } = this.gateway.getEnveloped({
+    const serverContext: KckServerContext & { request: unknown; params: unknown } = {
       request,
       params,
-      [SERVED_LOG]: served,
-    } as never);
+      kckServed: served,
+    };
+    const { parse, validate, contextFactory, execute, schema } = this.gateway.getEnveloped(
+      serverContext as never,
+    );
     let document: DocumentNode;
     try {
       document = parse(operation.query);

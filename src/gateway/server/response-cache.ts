@@ -1,7 +1,6 @@
-import type { MemoryEntry, MemoryLayer } from "../engine/memory-layer.ts";
-import type { StoredProduct } from "../engine/product.ts";
-import type { CapturedAnswer } from "../graphql/schema-types.ts";
-import type { ParsedKey } from "../keys.ts";
+import type { MemoryEntry, MemoryLayer } from "../../engine/memory-layer.ts";
+import type { ParsedKey } from "../../keys.ts";
+import type { CapturedAnswer, StoredProduct } from "../../types.ts";
 
 /** Options for {@link ResponseCache}. */
 export interface ResponseCacheOptions {

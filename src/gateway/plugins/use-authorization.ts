@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { getOperationAST, type OperationTypeNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { KckError } from "../errors.ts";
+import { KckError } from "../../errors.ts";
 
 /** What an authorize function is asked about. */
 export interface AuthRequest {

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { maskError as yogaMaskError } from "graphql-yoga";
-import { isUnavailable } from "../db/db.ts";
-import { KckError, PublicError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import { isUnavailable } from "../../db/db.ts";
+import { KckError, PublicError } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
 
 /** Options for {@link createErrorMask}. */
 export interface ErrorMaskOptions {
@@ -21,7 +21,7 @@ export interface ErrorMaskOptions {
 export type ErrorMask = (error: unknown, message: string, isDev?: boolean) => Error;
 
 // Codes whose message may quote a cause KCK did not write (a compute's or a reducer's error).
-const QUOTING = new Set(["COMPUTE_FAILED", "AUGMENT_FAILED"]);
+const QUOTING: ReadonlySet<string> = new Set(["COMPUTE_FAILED", "AUGMENT_FAILED"]);
 
 /** A short id that ties what a client sees to the log line that holds the cause. */
 export const newErrorId = (): string => randomBytes(6).toString("hex");
