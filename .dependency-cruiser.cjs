@@ -61,7 +61,7 @@ const forbidden = [
     comment: "Only src/db imports pg and the pg-* driver packages (issue 13).",
     severity: "error",
     from: { pathNot: "^src/db/" },
-    to: { path: "^node_modules/(@types/)?(pg|pg-[a-z0-9-]+)/" },
+    to: { path: "(^|/)node_modules/(@types/)?(pg|pg-[a-z0-9-]+)/" },
   },
   {
     name: "primers-import-only-kck",
@@ -283,7 +283,7 @@ module.exports = {
   forbidden: [...forbidden, ...folderCycles],
   options: {
     parser: "swc",
-    doNotFollow: { path: "^node_modules/" },
+    doNotFollow: { path: "(^|/)node_modules/" },
     enhancedResolveOptions: {
       // `kck` resolves to src/index.ts through the package's exports, as the primers' runtime
       // and tsc resolve it (customConditions: kck-source).

@@ -13,7 +13,8 @@ import { seededRandom } from "./helpers/random.ts";
 // refreshes a product nobody stored while the stored one goes stale. Here generated rows of
 // every param type, in every column type a source may map it from, go through the real
 // triggers, a batch per statement, and the keys of the refreshes they queue are compared with
-// formatKey of the same rows as the pg driver reads them.
+// formatKey of the same rows as the pg driver reads them (int8 and numeric as text, converted
+// to the param type exactly).
 
 const ROWS = "kx_rows";
 
