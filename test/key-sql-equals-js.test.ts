@@ -15,6 +15,11 @@ import { seededRandom } from "./helpers/random.ts";
 // triggers, a batch per statement, and the keys of the refreshes they queue are compared with
 // formatKey of the same rows as the pg driver reads them (int8 and numeric as text, converted
 // to the param type exactly).
+//
+// Left out, as the key SQL gets them wrong today: Int and BigInt params mapped from real or
+// double columns (`(column)::numeric` keeps 15 significant digits of a double: 1234567890123456
+// gives the key segment 1234567890123460), and Float params from numeric columns holding a
+// number past a double's range (the cast to double raises, failing the writer's statement).
 
 const ROWS = "kx_rows";
 
