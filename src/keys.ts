@@ -1,6 +1,6 @@
 import { KckError } from "./errors.ts";
-import type { AnyPrimer } from "./primer/define-primer.ts";
 import { checkParams, describe } from "./primer/params.ts";
+import type { AnyPrimer } from "./primer/primer-types.ts";
 
 /** The longest key KCK stores, in UTF-8 bytes (a PostgreSQL btree entry must stay small). */
 export const MAX_KEY_BYTES = 2000;

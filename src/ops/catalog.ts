@@ -1,5 +1,5 @@
 import type { Queryable } from "../db/db.ts";
-import { type Freshness, freshnessOf } from "../engine/product.ts";
+import { freshnessOf } from "../engine/product.ts";
 import {
   allEdges,
   countProducts,
@@ -10,14 +10,9 @@ import {
   type ProductMetadata,
 } from "../sql/catalog.ts";
 import type { Edge } from "../sql/dependencies.ts";
-import { graphNodes } from "./graph-format.ts";
+import { graphNodes, type ProductSummary } from "./graph-format.ts";
 
-/** What an operator sees of a product: its metadata and freshness, never its value. */
-export interface ProductSummary extends ProductMetadata {
-  readonly state: Freshness;
-}
-
-export { countProducts, type Edge, type PrimerCounts };
+export { countProducts, type Edge, type PrimerCounts, type ProductSummary };
 
 const summarise = (now: number) => (row: ProductMetadata) => ({
   ...row,

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { MemoryEntry, MemoryLayer } from "../../engine/memory-layer.ts";
 import type { ParsedKey } from "../../keys.ts";
 import type { CapturedAnswer, StoredProduct } from "../../types.ts";
@@ -37,8 +38,6 @@ interface Entry {
   /** The earliest freshUntil among them, in ms (Infinity: none). */
   readonly freshUntil: number;
   readonly size: number;
-  /** Used since the eviction hand last passed (second-chance LRU). */
-  used: boolean;
 }
 
 /** What the cache holds and how it served, for the bench and metrics. */
@@ -61,10 +60,9 @@ const ENTRY_OVERHEAD = 300;
  * version of its products.
  */
 export class ResponseCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly maxEntries: number;
+  /** Least recently used first out, by count and by bytes; `undefined`: keeps nothing. */
+  private readonly entries: LRUCache<string, Entry> | undefined;
   private readonly maxBytes: number;
-  private bytes = 0;
   private hits = 0;
   /** Counted by the fast path (see {@link ResponseCacheStats.direct}). */
   direct = 0;
@@ -74,22 +72,30 @@ export class ResponseCache {
     readonly memory: MemoryLayer,
     options: ResponseCacheOptions = {},
   ) {
-    this.maxEntries = options.maxEntries ?? 10_000;
-    this.maxBytes = options.maxBytes ?? 32 * 2 ** 20;
+    const maxEntries = Math.floor(options.maxEntries ?? 10_000);
+    this.maxBytes = Math.floor(options.maxBytes ?? 32 * 2 ** 20);
+    // lru-cache takes positive caps only; a cap of nothing keeps nothing, as it always did.
+    this.entries =
+      maxEntries >= 1 && this.maxBytes >= 1
+        ? new LRUCache<string, Entry>({
+            max: maxEntries,
+            maxSize: this.maxBytes,
+            sizeCalculation: (entry) => entry.size,
+          })
+        : undefined;
   }
 
   /** The response for a request signature, if it is still valid. */
   get(signature: string): SharedResponse | undefined {
-    const entry = this.entries.get(signature);
+    const entry = this.entries?.get(signature);
     if (entry === undefined) return undefined;
     const { held } = entry;
     for (let i = 0; i < held.length; i++) {
-      if (!(held[i] as MemoryEntry).live) return this.drop(signature, entry);
+      if (!(held[i] as MemoryEntry).live) return this.drop(signature);
     }
-    if (entry.freshUntil <= Date.now()) return this.drop(signature, entry);
-    // A hit only sets flags (here and on the products' entries), never reorders a map.
-    for (let i = 0; i < held.length; i++) (held[i] as MemoryEntry).used = true;
-    entry.used = true;
+    if (entry.freshUntil <= Date.now()) return this.drop(signature);
+    // The products it was built from were used too: they stay in the memory layer as long.
+    for (let i = 0; i < held.length; i++) this.memory.get((held[i] as MemoryEntry).product.key);
     this.hits++;
     return entry.response;
   }
@@ -118,31 +124,24 @@ export class ResponseCache {
       2 * response.body.length +
       64 * response.answer.headers.length +
       48 * held.length;
-    if (size > this.maxBytes) return false;
-    const old = this.entries.get(signature);
-    if (old) this.drop(signature, old);
-    this.entries.set(signature, { response, held, freshUntil, size, used: false });
-    this.bytes += size;
-    // Second-chance LRU, as in the memory layer.
-    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
-      if (entry.used) {
-        entry.used = false;
-        this.entries.delete(oldest);
-        this.entries.set(oldest, entry);
-      } else this.drop(oldest, entry);
-    }
+    if (this.entries === undefined || size > this.maxBytes) return false;
+    // Replaces the signature's answer and evicts the least recently used past either cap.
+    this.entries.set(signature, { response, held, freshUntil, size });
     return true;
   }
 
   /** How much the cache holds and how often it served. */
   stats(): ResponseCacheStats {
-    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits, direct: this.direct };
+    return {
+      entries: this.entries?.size ?? 0,
+      bytes: this.entries?.calculatedSize ?? 0,
+      hits: this.hits,
+      direct: this.direct,
+    };
   }
 
-  private drop(signature: string, entry: Entry): undefined {
-    this.entries.delete(signature);
-    this.bytes -= entry.size;
+  private drop(signature: string): undefined {
+    this.entries?.delete(signature);
     return undefined;
   }
 }
