@@ -1,7 +1,6 @@
 /**
  * The types that several layers share, in one module at the bottom: it holds no code and
- * imports nothing of KCK but a type of the database layer (see `ResolverEngine.db`), so any
- * layer may import it and no two layers import each other for a type.
+ * imports nothing, so any layer may import it and no two layers import each other for a type.
  *
  * Glossary: a *product* is one stored value with its metadata ({@link StoredProduct}); an
  * *update* is one version of a product as subscriptions deliver it ({@link ProductUpdate}); a

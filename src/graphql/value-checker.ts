@@ -47,22 +47,8 @@ interface Found {
 
 type Check = (value: unknown) => Found | undefined;
 
-const compiled = new WeakMap<GraphQLOutputType, Check>();
-
-/**
- * Compiles a checker for a GraphQL output type, once per type (object types refer to
- * themselves through their fields: the cache is filled before the fields are compiled). The
- * path is built only when a misfit is found, so a large fitting value costs only the walk.
- */
-function compile(type: GraphQLOutputType): Check {
-  const cached = compiled.get(type);
-  if (cached) return cached;
-  let inner: Check = () => undefined;
-  const check: Check = (value) => inner(value);
-  compiled.set(type, check);
-  inner = build(type);
-  return check;
-}
+/** The checker of a GraphQL output type, compiled once per type by whoever holds it. */
+type Compile = (type: GraphQLOutputType) => Check;
 
 const found = (expected: string, value: unknown): Found => ({
   reversedPath: [],
@@ -70,7 +56,7 @@ const found = (expected: string, value: unknown): Found => ({
   got: describe(value),
 });
 
-function build(type: GraphQLOutputType): Check {
+function build(type: GraphQLOutputType, compile: Compile): Check {
   if (isNonNullType(type)) {
     const item = compile(type.ofType);
     const expected = String(type);
@@ -137,11 +123,31 @@ function build(type: GraphQLOutputType): Check {
  * whose exposed fields fit in turn. Fields with their own resolver, interfaces and unions are
  * not checked (their values come from elsewhere). Returns the first misfit, or undefined.
  */
-export function findMisfit(type: GraphQLOutputType, value: unknown): Misfit | undefined {
-  const misfit = compile(type)(value);
-  if (misfit === undefined) return undefined;
-  const path = `value${misfit.reversedPath.reverse().join("")}`;
-  return { path, expected: misfit.expected, got: misfit.got };
+export type FindMisfit = (type: GraphQLOutputType, value: unknown) => Misfit | undefined;
+
+/**
+ * Makes a {@link FindMisfit} that compiles a checker for each type it meets, once, and keeps
+ * it as long as the type lives (object types refer to themselves through their fields: a
+ * type's entry is filled before its fields are compiled). The path is built only when a misfit
+ * is found, so a large fitting value costs only the walk.
+ */
+export function misfitFinder(): FindMisfit {
+  const compiled = new WeakMap<GraphQLOutputType, Check>();
+  const compile: Compile = (type) => {
+    const cached = compiled.get(type);
+    if (cached) return cached;
+    let inner: Check = () => undefined;
+    const check: Check = (value) => inner(value);
+    compiled.set(type, check);
+    inner = build(type, compile);
+    return check;
+  };
+  return (type, value) => {
+    const misfit = compile(type)(value);
+    if (misfit === undefined) return undefined;
+    const path = `value${misfit.reversedPath.reverse().join("")}`;
+    return { path, expected: misfit.expected, got: misfit.got };
+  };
 }
 
 /**
@@ -152,6 +158,7 @@ export function findMisfit(type: GraphQLOutputType, value: unknown): Misfit | un
  */
 export class ValueChecker implements ValueCheck {
   private types: Promise<Map<string, GraphQLOutputType>> | undefined;
+  private readonly findMisfit = misfitFinder();
 
   /** `schema`: the one KCK serves for these primers, when it is built already. */
   constructor(
@@ -165,7 +172,7 @@ export class ValueChecker implements ValueCheck {
   async check(primer: AnyPrimer, key: string, value: unknown): Promise<void> {
     const type = await this.typeOf(primer);
     if (type === undefined) return;
-    const misfit = findMisfit(type, value);
+    const misfit = this.findMisfit(type, value);
     if (misfit === undefined) return;
     throw new KckError(
       "COMPUTE_FAILED",
