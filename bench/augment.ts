@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { authorSales, salesRanking, salesTotals } from "../primers/library/sales.ts";
 import { SALES, seedLibrary } from "../primers/library/setup.ts";
+import { Augmenter } from "../src/augment/augmenter.ts";
 import { connectClient, createDb } from "../src/db/db.ts";
 import { startEmbedded } from "../src/db/embedded.ts";
 import { Engine } from "../src/engine/engine.ts";
@@ -58,7 +59,11 @@ await admin.query(`create database ${name}`);
 const url = new URL(pg.url);
 url.pathname = `/${name}`;
 const db = createDb({ url: url.toString() });
-const engine = await Engine.start({ db, primers: [salesTotals, authorSales, salesRanking] });
+const engine = await Engine.start({
+  db,
+  primers: [salesTotals, authorSales, salesRanking],
+  augmenter: (built) => new Augmenter(built, { log: silentLogger() }),
+});
 try {
   let started = performance.now();
   await seedLibrary(db, { sales });

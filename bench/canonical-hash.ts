@@ -1,7 +1,7 @@
 // The change check's cost on a large value: JSON.stringify + sha1 (before) against
 // canonicalJson + sha1 (now). `npx tsx bench/canonical-hash.ts`
 import { createHash } from "node:crypto";
-import { canonicalJson, hashJson } from "../src/engine/canonical-json.ts";
+import { canonicalJson, hashJson } from "../src/canonical-json.ts";
 
 /** 100,000 records of one shape (the common case) and a map keyed by 10,000 ids. */
 const records = Array.from({ length: 100_000 }, (_, i) => ({

@@ -4,16 +4,17 @@ import type { Db } from "./db/db.ts";
 import { openDatabase } from "./db/open.ts";
 import { Engine } from "./engine/engine.ts";
 import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
-import type { AuthOptions } from "./gateway/auth.ts";
-import type { Limits } from "./gateway/limits.ts";
-import type { NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
-import { PushedPrimers } from "./gateway/pushed-primers.ts";
-import type { ResponseCache, ResponseCacheOptions } from "./gateway/response-cache.ts";
-import type { CachePolicy } from "./gateway/use-cache-hints.ts";
-import type { SseStats } from "./gateway/use-sse-delivery.ts";
-import type { WebSocketGateway } from "./gateway/ws.ts";
-import type { Gateway } from "./gateway/yoga.ts";
+import { PushedPrimers } from "./gateway/plugins/pushed-primers.ts";
+import type { AuthOptions } from "./gateway/plugins/use-authorization.ts";
+import type { CachePolicy } from "./gateway/plugins/use-cache-hints.ts";
+import type { Limits } from "./gateway/plugins/use-limits.ts";
+import type { SseStats } from "./gateway/plugins/use-sse-delivery.ts";
+import type { NewKeyLimitOptions } from "./gateway/server/new-key-limit.ts";
+import type { ResponseCache, ResponseCacheOptions } from "./gateway/server/response-cache.ts";
+import type { WebSocketGateway } from "./gateway/server/ws.ts";
+import type { Gateway } from "./gateway/server/yoga.ts";
 import type { StoreOptions } from "./jobs/evict.ts";
+import type { JobQueue } from "./jobs/job-queue.ts";
 import type { Jobs, JobsOptions } from "./jobs/worker.ts";
 import { type ModuleSetup, runSetups } from "./load-primers.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -31,23 +32,26 @@ async function servingModules() {
   const [dashboard, fastPath, httpHandler, limits, responseCache, cacheHints, ws, yoga] =
     await Promise.all([
       import("./dashboard/dashboard.ts"),
-      import("./gateway/fast-path.ts"),
-      import("./gateway/http-handler.ts"),
-      import("./gateway/limits.ts"),
-      import("./gateway/response-cache.ts"),
-      import("./gateway/use-cache-hints.ts"),
-      import("./gateway/ws.ts"),
-      import("./gateway/yoga.ts"),
+      import("./gateway/server/fast-path.ts"),
+      import("./gateway/server/http-handler.ts"),
+      import("./gateway/plugins/use-limits.ts"),
+      import("./gateway/server/response-cache.ts"),
+      import("./gateway/plugins/use-cache-hints.ts"),
+      import("./gateway/server/ws.ts"),
+      import("./gateway/server/yoga.ts"),
     ]);
   const [errorMask, newKeyLimit, opsAccess] = await Promise.all([
-    import("./gateway/error-mask.ts"),
-    import("./gateway/new-key-limit.ts"),
-    import("./gateway/ops-access.ts"),
+    import("./gateway/server/error-mask.ts"),
+    import("./gateway/server/new-key-limit.ts"),
+    import("./gateway/server/ops-access.ts"),
   ]);
-  const [schema, jobs, hub] = await Promise.all([
+  const [schema, jobs, hub, valueChecker, jobQueue, augmenter] = await Promise.all([
     import("./graphql/schema.ts"),
     import("./jobs/worker.ts"),
     import("./subscriptions/hub.ts"),
+    import("./graphql/value-checker.ts"),
+    import("./jobs/job-queue.ts"),
+    import("./augment/augmenter.ts"),
   ]);
   return {
     ...dashboard,
@@ -64,6 +68,9 @@ async function servingModules() {
     ...errorMask,
     ...newKeyLimit,
     ...opsAccess,
+    ...valueChecker,
+    ...jobQueue,
+    ...augmenter,
   };
 }
 
@@ -187,6 +194,7 @@ export function createApp(options: AppOptions): App {
   let closeDb: (() => Promise<void>) | undefined;
   let db: Db | undefined;
   let engine: Engine | undefined;
+  let queue: JobQueue | undefined;
   let jobs: Jobs | undefined;
   let gateway: Gateway | undefined;
   let responseCache: ResponseCache | undefined;
@@ -234,6 +242,9 @@ export function createApp(options: AppOptions): App {
     }
     await jobs?.stop();
     jobs = undefined;
+    // Closed by the jobs' stop, unless the start failed before the jobs started.
+    await queue?.close();
+    queue = undefined;
     await engine?.stop();
     engine = undefined;
     db = undefined;
@@ -266,6 +277,7 @@ export function createApp(options: AppOptions): App {
     async start() {
       try {
         const {
+          Augmenter,
           attachWebSocket,
           buildSchema,
           createDashboard,
@@ -275,11 +287,13 @@ export function createApp(options: AppOptions): App {
           createHttpHandler,
           DEFAULT_LIMITS,
           Hub,
+          JobQueue,
           NewKeyLimiter,
           opsAccess,
           ResponseCache,
           startJobs,
           useCacheHints,
+          ValueChecker,
         } = await servingModules();
         // Built first: a schema that cannot be built (a clash of type names, say) fails the
         // start before anything in the database is touched.
@@ -290,10 +304,15 @@ export function createApp(options: AppOptions): App {
           closeDb = opened.close;
           db = opened.db;
         }
+        // The engine's ports (src/engine/ports.ts): the job queue, the value checker, the augmenter.
+        queue = new JobQueue({ ...options.jobs, db, primers: options.primers, log });
         engine = await Engine.start({
           db,
           primers: options.primers,
           log,
+          jobs: queue,
+          values: new ValueChecker(options.primers, schema),
+          augmenter: (built) => new Augmenter(built, { log }),
           metrics: {
             ...metrics.engine,
             onDependencies: (primer, dependencies) => pushed.observe(primer, dependencies),
@@ -302,7 +321,7 @@ export function createApp(options: AppOptions): App {
         });
         engine.onChange((event) => metrics.changeEvent(event));
         await runSetups(db, options.setups ?? []);
-        jobs = await startJobs(engine, log, {
+        jobs = await startJobs(engine, queue, log, {
           ...options.jobs,
           ...(options.store === undefined ? {} : { store: options.store }),
         });

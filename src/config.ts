@@ -1,9 +1,9 @@
 import type { MemoryLayerOptions } from "./engine/memory-layer.ts";
 import { KckError } from "./errors.ts";
-import type { AuthOptions } from "./gateway/auth.ts";
-import { DEFAULT_LIMITS, type Limits } from "./gateway/limits.ts";
-import type { NewKeyLimitOptions } from "./gateway/new-key-limit.ts";
-import type { ResponseCacheOptions } from "./gateway/response-cache.ts";
+import type { AuthOptions } from "./gateway/plugins/use-authorization.ts";
+import { DEFAULT_LIMITS, type Limits } from "./gateway/plugins/use-limits.ts";
+import type { NewKeyLimitOptions } from "./gateway/server/new-key-limit.ts";
+import type { ResponseCacheOptions } from "./gateway/server/response-cache.ts";
 import { DEFAULT_STORE, type StoreOptions } from "./jobs/evict.ts";
 
 /** Everything `npm start` reads from the environment, normalised once. */

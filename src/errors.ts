@@ -38,7 +38,8 @@ const STATUS: Record<KckErrorCode, number> = {
   BAD_CONFIG: 500,
   LIMIT_EXCEEDED: 429,
   NOT_FOUND: 200,
-  // Per field: a request refused whole is answered 429 (src/gateway/use-rate-limit-status.ts).
+  // Per field: a request refused whole is answered 429
+  // (src/gateway/plugins/use-rate-limit-status.ts).
   RATE_LIMITED: 200,
 };
 
@@ -75,4 +76,15 @@ export class PublicError extends KckError {
     super(options.code ?? "COMPUTE_FAILED", message, options);
     this.name = "PublicError";
   }
+}
+
+/**
+ * The error for a product that reads itself, directly or through others: `keys` in the order
+ * the cycle runs, the first one again at the end; `consequence` says what KCK did about it.
+ */
+export function cycleError(keys: readonly string[], consequence?: string): KckError {
+  return new KckError(
+    "DEPENDENCY_CYCLE",
+    `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others${consequence === undefined ? "" : `; ${consequence}`}.`,
+  );
 }

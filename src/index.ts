@@ -14,15 +14,14 @@ export { Engine, type EngineOptions } from "./engine/engine.ts";
 export type { MemoryLayerOptions, MemoryLayerStats } from "./engine/memory-layer.ts";
 export { notFound } from "./engine/not-found.ts";
 export { type Freshness, freshnessOf, type StoredProduct } from "./engine/product.ts";
-export type { ChangeEvent } from "./engine/store.ts";
 export { KckError, type KckErrorCode, PublicError } from "./errors.ts";
 export {
   type ClientInfo,
   type Identify,
   identifyClient,
   type NewKeyLimitOptions,
-} from "./gateway/new-key-limit.ts";
-export type { ResponseCacheOptions, ResponseCacheStats } from "./gateway/response-cache.ts";
+} from "./gateway/server/new-key-limit.ts";
+export type { ResponseCacheOptions, ResponseCacheStats } from "./gateway/server/response-cache.ts";
 export { DEFAULT_STORE, type StoreOptions } from "./jobs/evict.ts";
 export type { JobState, JobStatus } from "./jobs/job-state.ts";
 export type { Jobs, JobsOptions } from "./jobs/worker.ts";
@@ -61,3 +60,4 @@ export type {
   SourceOptions,
 } from "./primer/policies.ts";
 export type { StoreLimits } from "./primer/store-limits.ts";
+export type { ChangeEvent } from "./sql/notify.ts";

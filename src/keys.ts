@@ -1,6 +1,6 @@
 import { KckError } from "./errors.ts";
-import type { AnyPrimer } from "./primer/define-primer.ts";
 import { checkParams, describe } from "./primer/params.ts";
+import type { AnyPrimer } from "./primer/primer-types.ts";
 
 /** The longest key KCK stores, in UTF-8 bytes (a PostgreSQL btree entry must stay small). */
 export const MAX_KEY_BYTES = 2000;
@@ -98,4 +98,32 @@ export function parseKey(primers: ReadonlyMap<string, AnyPrimer>, key: unknown):
     }
   });
   return { key: formatKey(primer, params), primer, params };
+}
+
+/**
+ * The parsed key of a primer's params. Only the params the primer declares are kept (a GraphQL
+ * field's other arguments, say); each is checked as `formatKey` checks it.
+ */
+export function resolveKey(
+  primer: AnyPrimer,
+  params: Readonly<Record<string, unknown>>,
+): ParsedKey {
+  const clean: Record<string, unknown> = {};
+  for (const name of primer.paramNames) clean[name] = params[name];
+  return { key: formatKey(primer, clean), primer, params: clean };
+}
+
+/** Primers by name, as {@link parseKey} takes them; throws BAD_CONFIG when two share a name. */
+export function primersByName(primers: Iterable<AnyPrimer>): Map<string, AnyPrimer> {
+  const byName = new Map<string, AnyPrimer>();
+  for (const primer of primers) {
+    if (byName.has(primer.name)) {
+      throw new KckError(
+        "BAD_CONFIG",
+        `Two primers are named "${primer.name}"; primer names must be unique.`,
+      );
+    }
+    byName.set(primer.name, primer);
+  }
+  return byName;
 }

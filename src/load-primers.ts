@@ -2,11 +2,11 @@ import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Db, Queryable } from "./db/db.ts";
-import { exclusively } from "./db/exclusively.ts";
 import { KckError, messageOf } from "./errors.ts";
 import { bindModuleCode } from "./primer/code-version.ts";
 import { type AnyPrimer, isPrimer } from "./primer/define-primer.ts";
 import { type ModuleCodeCache, readModuleCode } from "./primer/module-code.ts";
+import { exclusively, LOCK } from "./sql/locks.ts";
 
 /**
  * Prepares what a primer module reads (source tables, seed rows); exported from a primer
@@ -15,9 +15,6 @@ import { type ModuleCodeCache, readModuleCode } from "./primer/module-code.ts";
  */
 export type ModuleSetup = (db: Queryable) => Promise<void>;
 
-// Any fixed number: the modules' setups run in one starting process at a time.
-const SETUP_LOCK = 7_263_004;
-
 /**
  * Runs the modules' setups in order, each in a transaction of its own, in one process at a
  * time across every process starting on the database: setups create tables "if not exists",
@@ -25,7 +22,7 @@ const SETUP_LOCK = 7_263_004;
  */
 export async function runSetups(db: Db, setups: readonly ModuleSetup[]): Promise<void> {
   if (setups.length === 0) return;
-  await exclusively(db, SETUP_LOCK, async () => {
+  await exclusively(db, LOCK.moduleSetups, async () => {
     for (const setup of setups) await db.transaction((tx) => setup(tx));
   });
 }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Augmenter } from "../src/augment/augmenter.ts";
+import { silentLogger } from "../src/logger.ts";
 import { computes, ledgerPrimers, setupLedger } from "./fixtures/ledger.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -342,19 +344,17 @@ describe("dependents of an augmented product", () => {
     expect(await engine.inspect("totals/y%2Cz")).toEqual(before);
   });
 
-  it("lets the dependents hook be re-pointed", async () => {
+  it("hands the dependents no rule followed to its updateDependents option", async () => {
     const engine = a.app.engine;
     await engine.get("statement/hook");
     const seen: { keys: readonly string[]; key: string }[] = [];
-    const original = engine.augments.updateDependents;
-    engine.augments.updateDependents = async (keys, cause) => {
-      seen.push({ keys, key: cause.key });
-    };
-    try {
-      await engine.augment("account/hook", { amount: 3 });
-    } finally {
-      engine.augments.updateDependents = original;
-    }
+    const augmenter = new Augmenter(engine, {
+      log: silentLogger(),
+      updateDependents: async (keys, cause) => {
+        seen.push({ keys, key: cause.key });
+      },
+    });
+    await augmenter.apply(engine.parse("account/hook"), { amount: 3 });
     expect(seen).toEqual([{ keys: ["statement/hook"], key: "account/hook" }]);
     expect(await engine.get("statement/hook")).toBe("hook: 0 in 0 entries");
   });

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Db, Session } from "../src/db/db.ts";
-import { migrate } from "../src/db/migrate.ts";
 import { Engine } from "../src/engine/engine.ts";
 import { SharedSession } from "../src/engine/flight.ts";
+import { LockReleases } from "../src/engine/key-lock.ts";
 import { PreLocks } from "../src/engine/pre-locks.ts";
-import { readOrLock, tryLock, tryLockThenRead, unlock } from "../src/engine/store.ts";
 import { definePrimer, param } from "../src/index.ts";
+import { tryLock, unlock } from "../src/sql/locks.ts";
+import { migrate } from "../src/sql/migrate.ts";
+import { readOrLock, tryLockThenRead } from "../src/sql/products.ts";
 import { calls, control, fixturePrimers } from "./fixtures/counting.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 
@@ -200,19 +202,13 @@ it("computes once when reads that take the lock race flights waiting for it, on 
 
 it("hands a lock a read took to the flight of its key, or lets it go", async () => {
   const lets: Promise<unknown>[] = [];
-  const locks = new PreLocks({
-    db,
-    letGo: (key, session) => {
-      lets.push(unlock(session.q, key).finally(() => session.release()));
-    },
-    flying: () => false,
-    generation: () => 0,
-  });
+  const releases = new LockReleases((work) => lets.push(work));
+  const locks = new PreLocks({ db, releases, flying: () => false, generation: () => 0 });
   const owner = {};
   const taken = async (key: string) => {
     const session = new SharedSession(await db.session());
     expect(await tryLock(session.q, key)).toBe(true);
-    locks.hold(key, { session, product: undefined, owner });
+    locks.hold(key, { lock: releases.held(key, session), product: undefined, owner });
     return session;
   };
   const free = async (key: string) => {
@@ -227,7 +223,7 @@ it("hands a lock a read took to the flight of its key, or lets it go", async () 
     }
   };
   const flight = await taken("square/40");
-  expect(locks.take("square/40")?.session).toBe(flight);
+  expect(locks.take("square/40")?.lock.session).toBe(flight);
   expect(locks.take("square/40")).toBeUndefined();
   await unlock(flight.q, "square/40");
   flight.release();

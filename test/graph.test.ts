@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../src/db/db.ts";
-import { migrate } from "../src/db/migrate.ts";
 import { type ProductSummary, readGraph } from "../src/ops/catalog.ts";
 import {
   dependencyTree,
@@ -9,6 +8,7 @@ import {
   toDot,
   toMermaid,
 } from "../src/ops/graph-format.ts";
+import { migrate } from "../src/sql/migrate.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 
 const summary = (key: string, state: ProductSummary["state"], lastError: string | null = null) =>

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHttpHandler } from "../src/gateway/http-handler.ts";
+import { createHttpHandler } from "../src/gateway/server/http-handler.ts";
 import { createLogger } from "../src/logger.ts";
 import { createMetrics } from "../src/metrics/metrics.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";

@@ -60,9 +60,12 @@ describe("memory layer", () => {
     const db = table(["a", "b", "c", "d"].map((k) => product(`x/${k}`)));
     await memory.read(["x/a", "x/b", "x/c"], db.read);
     expect(memory.get("x/a")).toBeDefined();
+    const b = memory.entryOf(memory.peek("x/b") as StoredProduct);
     await memory.read(["x/d"], db.read);
     expect(memory.stats().entries).toBe(3);
     expect(memory.peek("x/b")).toBeUndefined();
+    // Whoever holds the evicted entry (the response cache) sees that it is gone.
+    expect(b?.live).toBe(false);
     expect(memory.peek("x/a")).toBeDefined();
     expect(memory.peek("x/d")).toBeDefined();
   });
@@ -145,6 +148,16 @@ describe("memory layer", () => {
     await memory.read(["v/1"], table([newer]).read);
     await memory.read(["v/1"], table([product("v/1", { version: 2 })]).read);
     expect(memory.peek("v/1")?.version).toBe(3);
+  });
+
+  it("keeps nothing with a cap of nothing", async () => {
+    const db = table([product("a/1")]);
+    for (const options of [{ maxEntries: 0 }, { maxBytes: 0 }]) {
+      const memory = new MemoryLayer(options);
+      await memory.read(["a/1"], db.read);
+      expect(memory.peek("a/1")).toBeUndefined();
+      expect(memory.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    }
   });
 
   it("freezes the values it shares between requests", async () => {

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createDb, type Db } from "../src/db/db.ts";
-import { migrate } from "../src/db/migrate.ts";
+import { migrate } from "../src/sql/migrate.ts";
 import { startWorkerChild } from "./helpers/child.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../src/db/db.ts";
-import { migrate } from "../src/db/migrate.ts";
 import { definePrimer, KckError, param } from "../src/index.ts";
-import { keyExpression } from "../src/jobs/key-sql.ts";
 import { formatKey, parseKey } from "../src/keys.ts";
 import type { ParamType } from "../src/primer/params.ts";
+import { keyExpression } from "../src/sql/key-expression.ts";
+import { migrate } from "../src/sql/migrate.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 import { seededRandom } from "./helpers/random.ts";
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MemoryLayer } from "../src/engine/memory-layer.ts";
 import type { StoredProduct } from "../src/engine/product.ts";
-import { pureQueryCheck } from "../src/gateway/pure-query.ts";
-import { ResponseCache } from "../src/gateway/response-cache.ts";
+import { pureQueryCheck } from "../src/gateway/server/pure-query.ts";
+import { ResponseCache } from "../src/gateway/server/response-cache.ts";
 import { calls, control, fixturePrimers } from "./fixtures/counting.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -183,5 +183,58 @@ describe("the response cache's cap", () => {
     expect(cache.get("q3")).toBeUndefined();
     // A product the memory layer does not hold (any more) cannot back an answer.
     expect(cache.set("q4", answer(4, held.get("p/3") as StoredProduct))).toBe(false);
+  });
+
+  const row = (key: string): StoredProduct =>
+    ({
+      key,
+      value: key,
+      version: 1,
+      computedAt: new Date(),
+      freshUntil: null,
+      staleUntil: null,
+    }) as StoredProduct;
+  const built = (product: StoredProduct, body: string) => ({
+    answer: { headers: [], body, etag: '"e"' },
+    body: Buffer.from(body),
+    products: [product],
+    targets: [],
+  });
+
+  it("keeps the products of answers it serves in the memory layer, as recently used", async () => {
+    const memory = new MemoryLayer({ maxEntries: 2 });
+    const one = (await memory.read(["p/1"], async () => new Map([["p/1", row("p/1")]]))).get("p/1");
+    await memory.read(["p/2"], async () => new Map([["p/2", row("p/2")]]));
+    const cache = new ResponseCache(memory);
+    expect(cache.set("q1", built(one as StoredProduct, "1"))).toBe(true);
+    // Served from the cache only (p/1 not read from the layer since): p/1 is used, p/2 is not.
+    expect(cache.get("q1")).toBeDefined();
+    await memory.read(["p/3"], async () => new Map([["p/3", row("p/3")]]));
+    expect(memory.peek("p/2")).toBeUndefined();
+    expect(memory.peek("p/1")).toBe(one);
+    expect(cache.get("q1")?.body.toString()).toBe("1");
+  });
+
+  it("keeps its bytes under maxBytes, least recently used out first, and refuses larger answers", async () => {
+    const memory = new MemoryLayer();
+    const keys = Array.from({ length: 10 }, (_, n) => `p/${n}`);
+    const held = await memory.read(keys, async () => new Map(keys.map((k) => [k, row(k)])));
+    const cache = new ResponseCache(memory, { maxBytes: 10_000 });
+    const body = "x".repeat(500);
+    for (const [n, key] of keys.entries()) {
+      expect(cache.set(`q${n}`, built(held.get(key) as StoredProduct, body))).toBe(true);
+      // Full (seven answers of about 1.4 kB): q0, the oldest, is used once more.
+      if (n === 6) expect(cache.get("q0")).toBeDefined();
+    }
+    const { entries, bytes } = cache.stats();
+    expect(bytes).toBeLessThanOrEqual(10_000);
+    expect(bytes).toBeGreaterThan(10_000 - 1500);
+    expect(entries).toBe(7);
+    // q1, q2 and q3 made room for q7, q8 and q9; q0, used since, stays.
+    expect(cache.get("q1")).toBeUndefined();
+    expect(cache.get("q0")).toBeDefined();
+    expect(cache.get("q9")).toBeDefined();
+    expect(cache.set("big", built(held.get("p/0") as StoredProduct, "y".repeat(6000)))).toBe(false);
+    expect(cache.get("q0")).toBeDefined();
   });
 });

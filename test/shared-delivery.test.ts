@@ -1,5 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
+import { UpdateStream } from "../src/subscriptions/update-stream.ts";
 import { gauge, resolved } from "./fixtures/gauge.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -249,5 +250,24 @@ describe("a hub stream's readable signal", () => {
     await stream.return();
     expect(calls).toEqual(["first", "second", "ended"]);
     expect((await stream.next()).done).toBe(true);
+  });
+
+  it("is how a WebSocket subscription asks for versions: only once one is there", async () => {
+    // Counted, not changed: every hub stream's next() still runs.
+    const next = vi.spyOn(UpdateStream.prototype, "next");
+    try {
+      const client = await connect();
+      client.subscribe("pull", 'subscription { gauge(name: "pull") { version } }');
+      await client.until(() => client.of("pull").length === 1);
+      await step("pull");
+      await client.until(() => client.of("pull").length === 2);
+      // A round trip on the same socket: whatever the server did after sending is done.
+      client.subscribe("probe", "subscription { nope }");
+      await client.until(() => client.of("probe").length > 0);
+      // One next() per version sent; none left pending for the version to come.
+      expect(next).toHaveBeenCalledTimes(2);
+    } finally {
+      next.mockRestore();
+    }
   });
 });

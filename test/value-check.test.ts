@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Db } from "../src/db/db.ts";
-import { findMisfit } from "../src/engine/check-value.ts";
 import { buildSchema } from "../src/graphql/schema.ts";
+import { misfitFinder, ValueChecker } from "../src/graphql/value-checker.ts";
 import { defineObject, definePrimer, Engine, KckError, param } from "../src/index.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 
@@ -34,7 +34,7 @@ let engine: Engine;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = testDb(database.url);
-  engine = await Engine.start({ db, primers: [books] });
+  engine = await Engine.start({ db, primers: [books], values: new ValueChecker([books]) });
 });
 
 afterAll(async () => {
@@ -110,6 +110,7 @@ it("accepts what the gateway would serialize: numeric strings for Int, null in n
 it("checks a 10k-element list of objects", () => {
   const type = buildSchema([books]).getQueryType()?.getFields()["checkedBooks"]?.type;
   if (type === undefined) throw new Error("no field");
+  const findMisfit = misfitFinder();
   const large = Array.from({ length: 10_000 }, (_, i) => ({
     title: `t${i}`,
     pages: i,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson } from "../src/canonical-json.ts";
 import type { Queryable } from "../src/db/db.ts";
-import { canonicalJson } from "../src/engine/canonical-json.ts";
 import { defineInput, defineObject, definePrimer, param } from "../src/index.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";

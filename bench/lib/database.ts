@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectClient, createDb, type Db, quoteIdent } from "../../src/db/db.ts";
 import { startEmbedded } from "../../src/db/embedded.ts";
-import { migrate } from "../../src/db/migrate.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { migrate } from "../../src/sql/migrate.ts";
 
 /** A database made for one scenario, migrated, with a pool of the bench's own. */
 export interface BenchDatabase {

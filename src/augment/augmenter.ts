@@ -1,30 +1,17 @@
 import type { Queryable } from "../db/db.ts";
 import type { Engine } from "../engine/engine.ts";
 import { notFoundError } from "../engine/not-found.ts";
+import type { AugmentOptions, AugmentPort } from "../engine/ports.ts";
 import type { StoredProduct } from "../engine/product.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyAugmentSpec, AugmentContext } from "../primer/augment-spec.ts";
-import { appliedRequests, checkIdempotencyKey, recordRequests } from "./augment-requests.ts";
-import { expireWithDependents, lockAndRead } from "./augment-store.ts";
-import { codeOf, type Step, servable, storeAndCascade } from "./cascade.ts";
-import { sessionTransaction } from "./session-transaction.ts";
-
-/** Options of one augment. */
-export interface AugmentOptions {
-  /**
-   * Applies the delta only if the product is at this version; otherwise nothing is written
-   * and a CONFLICT error says which version it is at.
-   */
-  expectedVersion?: number | undefined;
-  /**
-   * Makes a retry safe: an augment of the same product with the same key that already
-   * committed (in the last day) is not applied again, and the retry is answered with the
-   * product as it stands. Up to 200 characters; one per augment, the same one when retrying.
-   */
-  idempotencyKey?: string | undefined;
-}
+import { appliedRequests, lockAndRead, recordRequests } from "../sql/augments.ts";
+import { expireWithDependents } from "../sql/invalidations.ts";
+import { checkIdempotencyKey } from "./augment-requests.ts";
+import { codeOf, servable, storeAndCascade } from "./cascade.ts";
+import type { Step } from "./rules.ts";
 
 /** The augment that made some dependents out of date. */
 export interface AugmentCause {
@@ -47,6 +34,11 @@ export interface AugmenterOptions {
   deadlockRetries?: number;
   /** The most deltas of one key applied in one transaction. @default 64 */
   maxBatch?: number;
+  /**
+   * Brings the dependents that no rule augmented up to date after an augment commits.
+   * @default expires them (and their dependents), so that their next read recomputes them
+   */
+  updateDependents?: (keys: readonly string[], cause: AugmentCause) => Promise<void>;
 }
 
 /** One augment waiting for its key's turn. */
@@ -76,20 +68,21 @@ class SplitBatch extends Error {}
  * reducer once per delta, stores the last value (the version grows by one per delta) with
  * one change event, and carries the change to dependents that have a rule for it. So a hot
  * key holds one connection per process, and one commit serves many deltas. The dependents no
- * rule followed go to {@link Augmenter.updateDependents} after the commit.
+ * rule followed go to {@link AugmenterOptions.updateDependents} after the commit.
+ *
+ * It is the engine's augment port (src/engine/ports.ts): the composition root builds it for the
+ * engine, and `Engine.augment` hands it its deltas.
  */
-export class Augmenter {
-  /**
-   * Brings the dependents that no rule augmented up to date after an augment commits. By
-   * default they (and their dependents) are expired, so their next read recomputes them;
-   * replace it to refresh them through a job queue instead.
-   */
-  updateDependents: (keys: readonly string[], cause: AugmentCause) => Promise<void>;
+export class Augmenter implements AugmentPort {
   readonly log: Logger;
   readonly ruleLockWaitMs: number;
   private readonly deadlockRetries: number;
   private readonly maxBatch: number;
   private readonly queues = new Map<string, Pending[]>();
+  private readonly updateDependents: (
+    keys: readonly string[],
+    cause: AugmentCause,
+  ) => Promise<void>;
 
   constructor(
     readonly engine: Engine,
@@ -99,9 +92,11 @@ export class Augmenter {
     this.ruleLockWaitMs = options.ruleLockWaitMs ?? 5000;
     this.deadlockRetries = options.deadlockRetries ?? 5;
     this.maxBatch = options.maxBatch ?? 64;
-    this.updateDependents = async (keys) => {
-      await expireWithDependents(this.engine.db, keys);
-    };
+    this.updateDependents =
+      options.updateDependents ??
+      (async (keys) => {
+        await expireWithDependents(this.engine.db, keys);
+      });
   }
 
   /**
@@ -161,9 +156,9 @@ export class Augmenter {
     for (let attempt = 1; ; attempt++) {
       let outcome: Awaited<ReturnType<Augmenter["transact"]>>;
       try {
-        outcome = await sessionTransaction(this.engine.db, (tx) =>
-          this.transact(tx, target, spec, batch),
-        );
+        outcome = await this.engine.db.transaction((tx) => this.transact(tx, target, spec, batch), {
+          pool: "session",
+        });
       } catch (error) {
         if (codeOf(error) === DEADLOCK && attempt <= this.deadlockRetries) continue;
         if (error instanceof SplitBatch) {
@@ -264,7 +259,7 @@ export class Augmenter {
 
   private async afterCommit(later: readonly string[], product: StoredProduct): Promise<void> {
     // Read-your-writes: this instance drops its copy now (the change event does it everywhere).
-    this.engine.memory?.changed(product.key);
+    this.engine.noteWritten(product.key);
     const keys = [...new Set(later)];
     try {
       await this.updateDependents(keys, { key: product.key, version: product.version });

@@ -1,19 +1,11 @@
+import { canonicalJson, hashJson } from "../canonical-json.ts";
 import type { Queryable } from "../db/db.ts";
-import { canonicalJson, hashJson } from "../engine/canonical-json.ts";
 import type { Engine } from "../engine/engine.ts";
 import { freshnessOf, type StoredProduct } from "../engine/product.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
-import { lockAndRead, tryLockAndRead, writeAugmented } from "./augment-store.ts";
-import { type DependencyRule, rulesTargeting } from "./rules.ts";
-
-/** One delta's effect on a product: what a dependent's rule is shown. */
-export interface Step {
-  readonly previous: unknown;
-  readonly value: unknown;
-  /** The delta; undefined when the product was itself updated by a rule. */
-  readonly delta: unknown;
-}
+import { lockAndRead, tryLockAndRead, writeAugmented } from "../sql/augments.ts";
+import { type DependencyRule, rulesTargeting, type Step } from "./rules.ts";
 
 /** What the cascade needs from its augmenter. */
 export interface CascadeHost {

@@ -3,7 +3,14 @@ import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyAugmentFromRule } from "../primer/augment-spec.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
-import type { Step } from "./cascade.ts";
+
+/** One delta's effect on a product: what a dependent's rule is shown. */
+export interface Step {
+  readonly previous: unknown;
+  readonly value: unknown;
+  /** The delta; undefined when the product was itself updated by a rule. */
+  readonly delta: unknown;
+}
 
 /** A rule that follows a change of one product, with the dependent product it applies to. */
 export interface DependencyRule {

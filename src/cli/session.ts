@@ -52,15 +52,26 @@ export async function withEngine<T>(
   fn: (session: EngineSession) => Promise<T>,
 ): Promise<T> {
   const { loadPrimers, runSetups } = await import("../load-primers.ts");
-  const { Engine } = await import("../engine/engine.ts");
+  const [{ Engine }, { ValueChecker }, { Augmenter }] = await Promise.all([
+    import("../engine/engine.ts"),
+    import("../graphql/value-checker.ts"),
+    import("../augment/augmenter.ts"),
+  ]);
   const { primers, setups } = await loadPrimers(config.primersDir);
   return withDatabase(config, async ({ db, log }) => {
     let runThem = options.setups === true;
     if (options.setups === "new") {
-      const { migrate } = await import("../db/migrate.ts");
+      const { migrate } = await import("../sql/migrate.ts");
       runThem = (await migrate(db)).length > 0;
     }
-    const engine = await Engine.start({ db, primers, log });
+    // No job system: background work runs in this process, for as long as the command does.
+    const engine = await Engine.start({
+      db,
+      primers,
+      log,
+      values: new ValueChecker(primers),
+      augmenter: (built) => new Augmenter(built, { log }),
+    });
     try {
       if (runThem) await runSetups(db, setups);
       return await fn({ db, log, engine });

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Engine } from "../engine/engine.ts";
-import type { OpsAccess } from "../gateway/ops-access.ts";
+import type { OpsAccess } from "../gateway/server/ops-access.ts";
 import { readOverview } from "./overview.ts";
 
 const PAGE = new URL("./dashboard.html", import.meta.url);

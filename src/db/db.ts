@@ -28,8 +28,12 @@ export interface Session extends Queryable {
 
 /** KCK's whole view of PostgreSQL. Only the files under `src/db/` import `pg`. */
 export interface Db extends Queryable {
-  /** Runs `fn` in one transaction on one connection; rolls back if it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction on one connection checked out for it, commits, and rolls back
+   * if it throws; the connection is destroyed rather than reused when it broke. KCK's one
+   * transaction helper.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Checks out a connection from the session pool, which is kept apart from the query pool so
    * that long-held compute sessions can never starve the short queries they wait on.
@@ -56,6 +60,18 @@ export interface Db extends Queryable {
   readonly url: string;
   /** Closes every pool. */
   close(): Promise<void>;
+}
+
+/** Where {@link Db.transaction} runs. */
+export interface TransactionOptions {
+  /**
+   * The pool its connection comes from. "session" for a transaction that may wait for a key's
+   * compute lock (an augment): a compute may hold that lock while its own statements use the
+   * query pool, and waiting on the query pool could take every one of its connections and
+   * leave that compute, and so the lock, stuck.
+   * @default "query"
+   */
+  pool?: "query" | "session";
 }
 
 /** Options for {@link createDb}. */
@@ -123,8 +139,9 @@ export function createDb(options: DbOptions): Db {
   });
   const direct = counted(pool);
   let claimed = 0;
-  const session = async (): Promise<Session> => {
-    const client = await sessions.connect();
+  // A connection checked out of `from`, released with the error that broke it, if any.
+  const checkout = async (from: pg.Pool): Promise<Session> => {
+    const client = await from.connect();
     const lost = watch(client);
     const q = counted(client);
     // A statement that failed because the connection is gone (the server's own message may
@@ -137,26 +154,25 @@ export function createDb(options: DbOptions): Db {
       });
     return { query, release: (error?: Error) => client.release(error ?? lost() ?? failed) };
   };
+  const session = () => checkout(sessions);
 
   return {
     url: options.url,
     stats,
     query: direct.query,
-    async transaction(fn) {
-      const client = await pool.connect();
-      const lost = watch(client);
-      const tx = counted(client);
+    async transaction(fn, where = {}) {
+      const tx = await checkout(where.pool === "session" ? sessions : pool);
       try {
         await tx.query("begin");
         const result = await fn(tx);
         await tx.query("commit");
-        client.release(lost());
+        tx.release();
         return result;
       } catch (error) {
         // A failed rollback means the connection is broken: destroy it rather than reuse it.
         await tx.query("rollback").then(
-          () => client.release(lost()),
-          (rollbackError: Error) => client.release(rollbackError),
+          () => tx.release(),
+          (rollbackError: Error) => tx.release(rollbackError),
         );
         throw error;
       }
@@ -234,10 +250,7 @@ function watch(client: pg.PoolClient): () => Error | undefined {
   };
 }
 
-/** Quotes an SQL identifier (a schema or table name) safely. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export { quoteIdent } from "./quote-ident.ts";
 
 /**
  * Replaces the password in a connection string so it can be logged: in a URL's user info

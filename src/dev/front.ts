@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { App } from "../app.ts";
 import { KckError } from "../errors.ts";
-import { createErrorMask } from "../gateway/error-mask.ts";
-import { attachWebSocket } from "../gateway/ws.ts";
+import { createErrorMask } from "../gateway/server/error-mask.ts";
+import { attachWebSocket } from "../gateway/server/ws.ts";
 import type { Logger } from "../logger.ts";
 import { LiveSubscriptions, type Moved } from "./live-subscriptions.ts";
 

@@ -1,5 +1,5 @@
 import { type ExecutionArgs, type ExecutionResult, GraphQLError } from "graphql";
-import type { Gateway } from "../gateway/yoga.ts";
+import type { Gateway } from "../gateway/server/yoga.ts";
 
 /** One app's envelop pipeline for one operation (what `gateway.getEnveloped` gives). */
 export type Enveloped = ReturnType<Gateway["getEnveloped"]>;
@@ -112,7 +112,7 @@ export class LiveSubscriptions {
 
   /**
    * Starts a subscription on `enveloped` and returns it as a stream that can be moved. The
-   * context is copied for the app's pipeline: the WebSocket endpoint finds no readable signal
+   * context is copied for the app's pipeline: the WebSocket endpoint finds no `subscriptionSource`
    * under the original (a moved stream's signal would be the old app's) and simply reads.
    */
   async subscribe(

@@ -1,49 +1,46 @@
 import { setMaxListeners } from "node:events";
-import { Augmenter, type AugmentOptions } from "../augment/augmenter.ts";
 import type { Db } from "../db/db.ts";
-import { createListener, type Listener } from "../db/listener.ts";
-import { migrate } from "../db/migrate.ts";
 import { KckError } from "../errors.ts";
-import { formatKey, type ParsedKey, parseKey } from "../keys.ts";
+import { type ParsedKey, parseKey, primersByName, resolveKey } from "../keys.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { DeltaOf } from "../primer/augment-spec.ts";
 import type { AnyPrimer, PrimerParams, PrimerValue } from "../primer/define-primer.ts";
-import { ValueChecker } from "./check-value.ts";
+import { readEdges } from "../sql/dependencies.ts";
+import { expireProduct } from "../sql/invalidations.ts";
+import { migrate } from "../sql/migrate.ts";
+import type { ChangeEvent } from "../sql/notify.ts";
+import { readProduct, readProducts } from "../sql/products.ts";
+import { ChangeEvents } from "./change-events.ts";
 import { markCodeChanges } from "./code-change.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
-import { asError, type Chain, satisfies } from "./flight.ts";
+import { asError, type Chain } from "./flight.ts";
+import { InProcessJobs } from "./in-process-jobs.ts";
+import { LockReleases } from "./key-lock.ts";
 import { KeyWaiters } from "./key-waiters.ts";
 import { MemoryLayer, type MemoryLayerOptions } from "./memory-layer.ts";
 import { asServed } from "./not-found.ts";
+import type { AugmentOptions, AugmentPort, JobState, JobsPort, ValueCheck } from "./ports.ts";
 import { PreLocks } from "./pre-locks.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
-import { SingleFlight, unlockOf } from "./single-flight.ts";
-import {
-  type ChangeEvent,
-  EVENTS_CHANNEL,
-  expireProduct,
-  readEdges,
-  readProduct,
-  readProducts,
-} from "./store.ts";
+import { SingleFlight } from "./single-flight.ts";
 
-/** Options for {@link Engine.start}. */
+/**
+ * Options for {@link Engine.start}: settings, and the engine's ports (src/engine/ports.ts),
+ * which the composition root (src/app.ts) builds.
+ */
 export interface EngineOptions {
-  /** The cache's database. The engine uses it; its owner closes it. */
+  /**
+   * Storage: the cache's database (its pools and sessions). The engine uses it; its owner
+   * closes it.
+   */
   db: Db;
   /** The primers this instance serves. */
   primers: readonly AnyPrimer[];
   /** Where the engine logs. @default silent */
   log?: Logger;
-  /**
-   * How long a compute waits for another process that holds the same key's lock.
-   * @default 300000
-   */
+  /** How long a compute waits for another process that holds the same key's lock. @default 300000 */
   lockWaitMs?: number;
-  /**
-   * How long a compute may run when its primer sets no timeout.
-   * @default 120000
-   */
+  /** How long a compute may run when its primer sets no timeout. @default 120000 */
   computeTimeoutMs?: number;
   /** Called on hits, misses, stale serves, computes and failures (metrics). @default none */
   metrics?: EngineHooks;
@@ -53,6 +50,18 @@ export interface EngineOptions {
    * @default its own defaults (100000 entries, 64 MiB)
    */
   memory?: MemoryLayerOptions | false;
+  /**
+   * The job system that runs background work (a stale read's refresh, `prime`) and tracks
+   * reads. @default none: that work runs in this process, and reads are not tracked
+   */
+  jobs?: JobsPort;
+  /** Checks each computed value before it is stored. @default none: values are not checked */
+  values?: ValueCheck;
+  /**
+   * Builds what applies deltas for {@link Engine.augment}; called once, with this engine, at
+   * the end of its construction. @default none: augments are refused
+   */
+  augmenter?: (engine: Engine) => AugmentPort;
 }
 
 /** Options of {@link Engine.load}. */
@@ -73,14 +82,8 @@ export class Engine {
   readonly db: Db;
   /** The memory layer in front of the database, kept coherent by the change events; if on. */
   readonly memory: MemoryLayer | undefined;
-  /** How a stale product is refreshed in the background; replaced by the job queue. */
-  refreshLater: (key: string) => void;
-  /** When set, `prime` hands its keys to it (the job queue) instead of computing them here. */
-  primeLater: ((keys: readonly string[]) => Promise<void>) | undefined;
-  /** When set, told about every product read through `load` (read tracking, hints). */
-  onRead: ((targets: readonly ParsedKey[]) => void) | undefined;
-  /** Applies deltas in place (src/augment/); its `updateDependents` hook is re-pointable. */
-  readonly augments: Augmenter;
+  private readonly jobs: JobsPort;
+  private readonly augmenter: AugmentPort | undefined;
   private readonly log: Logger;
   private readonly hooks: EngineHooks;
   private readonly waiters = new KeyWaiters();
@@ -88,43 +91,32 @@ export class Engine {
   private readonly preLocks: PreLocks;
   private readonly flights: SingleFlight;
   private readonly background = new Set<Promise<unknown>>();
-  private readonly changeHandlers = new Set<(event: ChangeEvent) => void>();
-  private readonly reconnectHandlers = new Set<() => void>();
+  private readonly events: ChangeEvents;
   private readonly stopping = new AbortController();
-  private listener: Listener | undefined;
 
   private constructor(options: EngineOptions) {
-    const primers = new Map<string, AnyPrimer>();
-    for (const primer of options.primers) {
-      if (primers.has(primer.name)) {
-        throw new KckError(
-          "BAD_CONFIG",
-          `Two primers are named "${primer.name}"; primer names must be unique.`,
-        );
-      }
-      primers.set(primer.name, primer);
-    }
-    this.primers = primers;
+    this.primers = primersByName(options.primers);
     this.db = options.db;
     this.log = options.log ?? silentLogger();
     this.hooks = options.metrics ?? {};
     // Every compute in flight listens for the stop (and stops listening when it ends): more than
     // Node's default ten at once is normal load, not a leak.
     setMaxListeners(0, this.stopping.signal);
-    this.refreshLater = (key) => {
-      this.track(this.flights.ensure(this.parse(key), "stale"));
-    };
-    this.augments = new Augmenter(this, { log: this.log });
     const memory = options.memory === false ? undefined : new MemoryLayer(options.memory);
     this.memory = memory;
-    // The two refer to each other through closures, called only once both exist.
+    // Events may be missed until the connection is back: the memory layer must not serve.
+    this.events = new ChangeEvents({ log: this.log, onLost: () => memory?.suspend() });
+    // First: a process waiting for another's compute of the key wakes before anything else.
+    this.events.onChange((event) => this.waiters.wake(event.k));
+    this.events.onReconnect(() => this.waiters.wakeAll());
+    // Compute locks go back through one place, whoever took them (see KeyLock).
+    const releases = new LockReleases((work) => this.track(work));
     this.preLocks = new PreLocks({
       db: this.db,
-      letGo: (key, session) => this.flights.letGo(key, session, unlockOf(session, key)),
-      flying: (key) => this.flights.has(key),
+      releases,
+      flying: (key) => this.flights.has(key), // called only once the flights exist
       generation: () => memory?.generation ?? 0,
     });
-    const checker = new ValueChecker(options.primers);
     this.flights = new SingleFlight({
       host: {
         db: this.db,
@@ -136,18 +128,29 @@ export class Engine {
         load: (targets, chain) => this.load(targets, chain),
         parse: (key) => this.parse(key),
         resolve: (primer, params) => this.resolve(primer, params),
-        checkValue: (primer, key, value) => checker.check(primer, key, value),
+        checkValue: (primer, key, value) =>
+          options.values?.check(primer, key, value) ?? Promise.resolve(),
       },
       preLocks: this.preLocks,
+      releases,
       waiters: this.waiters,
       lockWaitMs: options.lockWaitMs ?? 300_000,
-      track: (work) => this.track(work),
     });
-    // Registered first, so that every later handler already sees the copy dropped.
+    // Registered next, so that every later handler already sees the copy dropped.
     if (memory) {
       this.onChange((event) => memory.changed(event.k));
       this.onReconnect(() => memory.resume());
     }
+    this.jobs =
+      options.jobs ??
+      new InProcessJobs({
+        db: this.db,
+        ensure: (target, mode) => this.flights.ensure(target, mode),
+        track: (work) => this.track(work),
+        logFailure: (key, error) => this.logFailure(key, error),
+      });
+    // Last: the augmenter gets an engine whose every part exists.
+    this.augmenter = options.augmenter?.(this);
   }
 
   /** Migrates the database, starts listening for change events, and returns the engine. */
@@ -156,18 +159,7 @@ export class Engine {
     const applied = await migrate(options.db);
     if (applied.length > 0) engine.log.info({ applied }, "applied migrations");
     await markCodeChanges(options.db, engine.primers.values(), engine.log);
-    engine.listener = createListener({
-      url: options.db.url,
-      channel: EVENTS_CHANNEL,
-      onPayload: (payload) => engine.onEvent(payload),
-      onReconnect: () => engine.reconnected(),
-      onError: (error) => {
-        // Events may be missed until the connection is back: the memory layer must not serve.
-        engine.memory?.suspend();
-        engine.log.warn({ err: error }, "change-event connection lost; reconnecting");
-      },
-    });
-    await engine.listener.ready;
+    await engine.events.listen(options.db.url);
     return engine;
   }
 
@@ -175,7 +167,7 @@ export class Engine {
   async stop(): Promise<void> {
     this.stopping.abort(new Error("KCK is stopping."));
     await Promise.allSettled([...this.background]);
-    await this.listener?.close();
+    await this.events.close();
     this.waiters.wakeAll();
   }
 
@@ -192,9 +184,7 @@ export class Engine {
         `Primer "${primer.name}" is not served by this KCK instance; pass it in its primers.`,
       );
     }
-    const clean: Record<string, unknown> = {};
-    for (const name of primer.paramNames) clean[name] = params[name];
-    return { key: formatKey(primer, clean), primer, params: clean };
+    return resolveKey(primer, params);
   }
 
   /** Reads a product's value by key, computing it if it is missing or expired. */
@@ -242,7 +232,7 @@ export class Engine {
         ? await this.memory.read(keys, (missing) => this.preLocks.read(missing, owner))
         : await readProducts(this.db, keys);
     try {
-      this.onRead?.(targets);
+      this.jobs.noteReads(targets);
       return await Promise.all(
         targets.map(async (target) => {
           try {
@@ -262,10 +252,10 @@ export class Engine {
 
   /**
    * Counts fresh products served from a copy kept outside the engine (the response fast path)
-   * as the reads they are: read tracking and hints (`onRead`) and hit metrics, as `load` does.
+   * as the reads they are, as `load` does: told to the jobs port, and counted as hits.
    */
   noteServed(targets: readonly ParsedKey[]): void {
-    this.onRead?.(targets);
+    this.jobs.noteReads(targets);
     for (const target of targets) this.hooks.onHit?.(target.primer.name);
   }
 
@@ -308,48 +298,57 @@ export class Engine {
     options?: AugmentOptions,
   ): Promise<StoredProduct>;
   augment(target: string | AnyPrimer, ...rest: unknown[]): Promise<StoredProduct> {
-    if (typeof target === "string") {
-      return this.augments.apply(this.parse(target), rest[0], rest[1] as AugmentOptions);
+    const [parsed, delta, options] =
+      typeof target === "string"
+        ? [this.parse(target), rest[0], rest[1]]
+        : [this.resolve(target, rest[0] as Record<string, unknown>), rest[1], rest[2]];
+    if (this.augmenter === undefined) {
+      return Promise.reject(
+        new KckError(
+          "NOT_AUGMENTABLE",
+          `${parsed.key} cannot be augmented: this engine was started without an augmenter (createApp gives it one).`,
+        ),
+      );
     }
-    const parsed = this.resolve(target, rest[0] as Record<string, unknown>);
-    return this.augments.apply(parsed, rest[1], rest[2] as AugmentOptions);
+    return this.augmenter.apply(parsed, delta, options as AugmentOptions | undefined);
   }
 
   /** Marks a product expired so that its next read recomputes it; undefined when never stored. */
   async invalidate(key: string): Promise<StoredProduct | undefined> {
     const canonical = this.parse(key).key;
     const product = await expireProduct(this.db, canonical);
-    // Read your own writes: drop the copy now, before the change event comes back.
-    this.memory?.changed(canonical);
+    this.noteWritten(canonical);
     return product;
   }
 
   /**
-   * Computes products ahead of demand: those missing, stale or expired (as jobs when
-   * `primeLater` is set). Every key is checked before any work starts, so one bad key primes
-   * nothing. Failures are recorded on the products (lastError), not thrown.
+   * Tells this instance that a product (a canonical key) was just written here outside a
+   * compute (an augment, an invalidation): read your own writes, its copy in the memory layer
+   * goes now, before the change event comes back.
+   */
+  noteWritten(key: string): void {
+    this.memory?.changed(key);
+  }
+
+  /**
+   * The background job waiting or running for a product (a canonical key, as stored), from the
+   * jobs port; undefined when there is none (always, without a job system).
+   */
+  refreshJob(key: string): Promise<JobState | undefined> {
+    return this.jobs.refreshJob(key);
+  }
+
+  /**
+   * Computes products ahead of demand: those missing, stale or expired (through the jobs port:
+   * as jobs, or here and now without a job system). Every key is checked before any work
+   * starts, so one bad key primes nothing. Failures are recorded on the products (lastError),
+   * not thrown.
    *
    * @returns the canonical keys.
    */
   async prime(keys: readonly string[]): Promise<string[]> {
     const targets = keys.map((key) => this.parse(key));
-    if (this.primeLater) {
-      await this.primeLater(targets.map((target) => target.key));
-      return targets.map((target) => target.key);
-    }
-    const stored = await readProducts(
-      this.db,
-      targets.map((target) => target.key),
-    );
-    await Promise.all(
-      targets
-        .filter((target) => !satisfies(stored.get(target.key), "stale"))
-        .map((target) =>
-          this.flights
-            .ensure(target, "stale")
-            .catch((error: unknown) => this.logFailure(target.key, error)),
-        ),
-    );
+    await this.jobs.prime(targets);
     return targets.map((target) => target.key);
   }
 
@@ -360,37 +359,12 @@ export class Engine {
 
   /** Calls `handler` with every change event this instance hears, from any instance. */
   onChange(handler: (event: ChangeEvent) => void): () => void {
-    this.changeHandlers.add(handler);
-    return () => this.changeHandlers.delete(handler);
+    return this.events.onChange(handler);
   }
 
   /** Calls `handler` after the change-event connection was lost and is back (events may be missed). */
   onReconnect(handler: () => void): () => void {
-    this.reconnectHandlers.add(handler);
-    return () => this.reconnectHandlers.delete(handler);
-  }
-
-  private reconnected(): void {
-    this.waiters.wakeAll();
-    for (const handler of this.reconnectHandlers) handler();
-  }
-
-  private onEvent(payload: string): void {
-    let event: ChangeEvent;
-    try {
-      event = JSON.parse(payload) as ChangeEvent;
-    } catch {
-      this.log.warn({ payload: payload.slice(0, 200) }, "ignored a change event that is not JSON");
-      return;
-    }
-    this.waiters.wake(event.k);
-    for (const handler of this.changeHandlers) {
-      try {
-        handler(event);
-      } catch (error) {
-        this.log.error({ err: error }, "a change-event handler failed");
-      }
-    }
+    return this.events.onReconnect(handler);
   }
 
   private serve(
@@ -406,7 +380,7 @@ export class Engine {
     }
     if (state === "STALE") {
       this.hooks.onStale?.(target.primer.name);
-      this.refreshLater(target.key);
+      this.jobs.refreshLater(target);
       return stored as StoredProduct;
     }
     this.hooks.onMiss?.(target.primer.name);

@@ -1,5 +1,4 @@
 import type { Queryable, Session } from "../db/db.ts";
-import { KckError } from "../errors.ts";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 
 /** missing: compute unless servable. stale: compute unless fresh. force: always compute. */
@@ -62,11 +61,3 @@ export const satisfies = (
 
 export const asError = (error: unknown): Error =>
   error instanceof Error ? error : new Error(String(error));
-
-/** The error for a product that reads itself, directly or through others. */
-export function cycleError(keys: readonly string[]): KckError {
-  return new KckError(
-    "DEPENDENCY_CYCLE",
-    `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others.`,
-  );
-}

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { freshnessOf, type StoredProduct } from "./product.ts";
 
 /** Options for {@link MemoryLayer}. */
@@ -32,8 +33,6 @@ export interface MemoryEntry {
   readonly size: number;
   /** Whether the layer still holds it. */
   live: boolean;
-  /** Used since the eviction hand last passed (second-chance LRU). */
-  used: boolean;
 }
 
 // Keys of recent change events kept to tell whether a read that began before them may still be
@@ -53,10 +52,9 @@ const ENTRY_OVERHEAD = 200;
  * and past its staleUntil is read again from the database.
  */
 export class MemoryLayer {
-  private readonly entries = new Map<string, MemoryEntry>();
-  private readonly maxEntries: number;
+  /** Least recently used first out, by count and by estimated bytes; `undefined`: keeps nothing. */
+  private readonly entries: LRUCache<string, MemoryEntry> | undefined;
   private readonly maxBytes: number;
-  private bytes = 0;
   private hits = 0;
   private misses = 0;
   /** Grows with every change event and every reset. */
@@ -68,8 +66,21 @@ export class MemoryLayer {
   private suspended = false;
 
   constructor(options: MemoryLayerOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 100_000;
-    this.maxBytes = options.maxBytes ?? 64 * 2 ** 20;
+    const maxEntries = Math.floor(options.maxEntries ?? 100_000);
+    this.maxBytes = Math.floor(options.maxBytes ?? 64 * 2 ** 20);
+    // lru-cache takes positive caps only; a cap of nothing keeps nothing, as it always did.
+    this.entries =
+      maxEntries >= 1 && this.maxBytes >= 1
+        ? new LRUCache<string, MemoryEntry>({
+            max: maxEntries,
+            maxSize: this.maxBytes,
+            sizeCalculation: (entry) => entry.size,
+            // Evicted, replaced, dropped or cleared: whoever holds the entry sees it go at once.
+            dispose: (entry) => {
+              entry.live = false;
+            },
+          })
+        : undefined;
   }
 
   /**
@@ -106,20 +117,17 @@ export class MemoryLayer {
 
   /** The copy of a key, if any, marking it recently used. */
   get(key: string): StoredProduct | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    entry.used = true;
-    return entry.product;
+    return this.entries?.get(key)?.product;
   }
 
   /** The copy of a key, if any, without marking it used. */
   peek(key: string): StoredProduct | undefined {
-    return this.entries.get(key)?.product;
+    return this.entries?.peek(key)?.product;
   }
 
   /** The entry that holds this very product object, if the layer holds it. */
   entryOf(product: StoredProduct): MemoryEntry | undefined {
-    const entry = this.entries.get(product.key);
+    const entry = this.entries?.peek(product.key);
     return entry?.product === product ? entry : undefined;
   }
 
@@ -134,7 +142,7 @@ export class MemoryLayer {
   /** Drops a key's copy: its change event arrived, or this instance changed it. */
   changed(key: string): void {
     this.epoch++;
-    this.drop(key);
+    this.entries?.delete(key);
     this.recent.delete(key);
     this.recent.set(key, this.epoch);
     if (this.recent.size > RECENT_EVENTS) {
@@ -149,9 +157,7 @@ export class MemoryLayer {
     this.epoch++;
     this.forgotten = this.epoch;
     this.recent.clear();
-    for (const entry of this.entries.values()) entry.live = false;
-    this.entries.clear();
-    this.bytes = 0;
+    this.entries?.clear();
   }
 
   /** Holds nothing and stores nothing until {@link resume}: the event connection is down. */
@@ -168,14 +174,20 @@ export class MemoryLayer {
 
   /** How much the layer holds and how it served so far. */
   stats(): MemoryLayerStats {
-    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits, misses: this.misses };
+    return {
+      entries: this.entries?.size ?? 0,
+      bytes: this.entries?.calculatedSize ?? 0,
+      hits: this.hits,
+      misses: this.misses,
+    };
   }
 
   private store(product: StoredProduct, ticket: number): void {
-    if (this.suspended || product.computedAt === null) return;
+    const { entries } = this;
+    if (entries === undefined || this.suspended || product.computedAt === null) return;
     // An event arrived for this key (or may have, if forgotten) since the read began.
     if (this.forgotten > ticket || (this.recent.get(product.key) ?? 0) > ticket) return;
-    const current = this.entries.get(product.key);
+    const current = entries.peek(product.key);
     if (current && current.product.version > product.version) return;
     const size =
       ENTRY_OVERHEAD + 2 * (product.key.length + (JSON.stringify(product.value)?.length ?? 0));
@@ -183,33 +195,9 @@ export class MemoryLayer {
     // Every reader now shares this one value: freezing it turns a resolver that would change it
     // for all of them into a loud TypeError instead.
     deepFreeze(product.value);
-    this.drop(product.key);
-    this.entries.set(product.key, { product, size, live: true, used: false });
-    this.bytes += size;
-    this.evict();
-  }
-
-  /**
-   * Second-chance LRU: the oldest entry goes unless it was used since it was last looked at,
-   * in which case it moves to the back unused. A hit only sets a flag, never reorders the map.
-   */
-  private evict(): void {
-    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const [key, entry] = this.entries.entries().next().value as [string, MemoryEntry];
-      if (entry.used) {
-        entry.used = false;
-        this.entries.delete(key);
-        this.entries.set(key, entry);
-      } else this.drop(key);
-    }
-  }
-
-  private drop(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    entry.live = false;
-    this.entries.delete(key);
-    this.bytes -= entry.size;
+    // Replaces the key's copy (disposed: no longer live) and evicts the least recently used
+    // past either cap.
+    entries.set(product.key, { product, size, live: true });
   }
 }
 

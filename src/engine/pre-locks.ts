@@ -1,13 +1,14 @@
 import type { Db, Session } from "../db/db.ts";
+import { readOrLock, readProducts } from "../sql/products.ts";
 import { asError, SharedSession } from "./flight.ts";
+import type { KeyLock, LockReleases } from "./key-lock.ts";
 import type { StoredProduct } from "./product.ts";
 import { ReadBatch } from "./read-batch.ts";
-import { readOrLock, readProducts } from "./store.ts";
 
 /** A key's compute lock that a read took because it found nothing to serve. */
 export interface PreLock {
-  /** The session that holds the lock; the flight that takes it computes on it. */
-  readonly session: SharedSession;
+  /** The lock, held on a compute session; the flight that takes it computes on that session. */
+  readonly lock: KeyLock;
   /** The row as read under the lock. */
   readonly product: StoredProduct | undefined;
   /** The load whose read took it: only that load drops it when no flight has taken it. */
@@ -17,8 +18,8 @@ export interface PreLock {
 /** What {@link PreLocks} needs from the engine. */
 export interface PreLocksOptions {
   db: Db;
-  /** Unlocks the key on the session and then releases the session. */
-  letGo: (key: string, session: SharedSession) => void;
+  /** Where the locks reads take come from, and go back to. */
+  releases: LockReleases;
   /** Whether a flight of the key is under way in this process. */
   flying: (key: string) => boolean;
   /** The memory layer's generation (grows with every change it hears of). */
@@ -35,6 +36,10 @@ export interface PreLocksOptions {
  * already waiting for the lock) is let go at once. Loads of the key that begin while such a read
  * is under way, with no change since it began, share it, so that none of them races it for the
  * lock. Anything else is one plain read.
+ *
+ * A lock kept here is owned here (see {@link KeyLock}) until a flight takes it (`take`), or it
+ * is released: by `release`, by `drop` from the load whose read took it, or by `hold` finding
+ * a stale entry.
  */
 export class PreLocks {
   private readonly held = new Map<string, PreLock>();
@@ -87,8 +92,7 @@ export class PreLocks {
   /** Keeps a lock just taken for its flight. */
   hold(key: string, lock: PreLock): void {
     // Only one session can hold a key's lock, so this is a stale entry: never the live one.
-    const old = this.held.get(key);
-    if (old) this.options.letGo(key, old.session);
+    this.held.get(key)?.lock.release();
     this.held.set(key, lock);
   }
 
@@ -101,8 +105,7 @@ export class PreLocks {
 
   /** Lets go of a key's lock, if one is held (whoever took it). */
   release(key: string): void {
-    const lock = this.take(key);
-    if (lock) this.options.letGo(key, lock.session);
+    this.take(key)?.lock.release();
   }
 
   /** Lets go of the lock that `owner`'s read took for a key, if no flight has taken it. */
@@ -124,8 +127,13 @@ export class PreLocks {
       session.release(asError(error));
       throw error;
     }
-    if (read.locked) this.hold(key, { session, product: read.product, owner });
-    else session.release();
+    if (read.locked) {
+      this.hold(key, {
+        lock: this.options.releases.held(key, session),
+        product: read.product,
+        owner,
+      });
+    } else session.release();
     return new Map(read.product ? [[key, read.product]] : []);
   }
 }

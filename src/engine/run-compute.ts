@@ -1,18 +1,19 @@
 import DataLoader from "dataloader";
+import { canonicalJson, hashJson } from "../canonical-json.ts";
 import type { Db } from "../db/db.ts";
-import { KckError, messageOf } from "../errors.ts";
+import { cycleError, KckError, messageOf } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
-import { canonicalJson, hashJson } from "./canonical-json.ts";
+import { touchProduct, writeComputed, writeFailure } from "../sql/computes.ts";
+import { readProduct } from "../sql/products.ts";
 import { createComputeContext, UNCHANGED } from "./compute-context.ts";
 import { ComputeStatements } from "./compute-statements.ts";
 import type { EngineHooks } from "./engine-hooks.ts";
-import { type Chain, cycleError } from "./flight.ts";
+import type { Chain } from "./flight.ts";
 import type { MemoryLayer } from "./memory-layer.ts";
 import { isNotFound, notFoundError } from "./not-found.ts";
 import type { StoredProduct } from "./product.ts";
-import { readProduct, touchProduct, writeComputed, writeFailure } from "./store.ts";
 import { withTimeout } from "./timeout.ts";
 
 /** What a compute needs from the engine that runs it. */

@@ -1,19 +1,12 @@
-import { KckError } from "../errors.ts";
+import { cycleError, KckError } from "../errors.ts";
 import type { ParsedKey } from "../keys.ts";
-import {
-  asError,
-  type Chain,
-  cycleError,
-  type Flight,
-  type Mode,
-  SharedSession,
-  satisfies,
-} from "./flight.ts";
+import { readProduct, tryLockThenRead } from "../sql/products.ts";
+import { asError, type Chain, type Flight, type Mode, SharedSession, satisfies } from "./flight.ts";
+import type { KeyLock, LockReleases } from "./key-lock.ts";
 import type { KeyWaiters } from "./key-waiters.ts";
 import type { PreLocks } from "./pre-locks.ts";
 import type { StoredProduct } from "./product.ts";
 import { type ComputeHost, runCompute } from "./run-compute.ts";
-import { readProduct, tryLockThenRead, unlock } from "./store.ts";
 
 /** What {@link SingleFlight} needs from the engine. */
 export interface SingleFlightOptions {
@@ -21,12 +14,12 @@ export interface SingleFlightOptions {
   host: ComputeHost;
   /** The compute locks reads took, which a flight takes over. */
   preLocks: PreLocks;
+  /** Where a flight's lock goes back to once its value is stored. */
+  releases: LockReleases;
   /** Wakes waiters for another process's compute on the key's change event. */
   waiters: KeyWaiters;
   /** How long a compute waits for another process that holds the same key's lock. */
   lockWaitMs: number;
-  /** Keeps background work (an unlock off the callers' path) until the engine stops. */
-  track: (work: Promise<unknown>) => void;
 }
 
 /**
@@ -37,8 +30,6 @@ export interface SingleFlightOptions {
  */
 export class SingleFlight {
   private readonly flights = new Map<string, Flight>();
-  /** Computes that finished here and are still letting go of their locks, by key. */
-  private readonly unlocking = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SingleFlightOptions) {}
 
@@ -83,49 +74,33 @@ export class SingleFlight {
     // Taken before anything is awaited: the load whose read took it drops it once this returns.
     const pre = this.options.preLocks.take(target.key);
     // A compute of this key that just finished here may still be letting go of its lock.
-    if (pre === undefined) await this.unlocking.get(target.key);
+    if (pre === undefined) await this.options.releases.settled(target.key);
     const session =
-      pre?.session ??
+      pre?.lock.session ??
       (chain ? chain.session.retain() : new SharedSession(await this.options.host.db.session()));
+    // The key's lock, once this flight owns it: released (with the session) when it is done.
+    let lock: KeyLock | undefined = pre?.lock;
     let broken: Error | undefined;
-    let unlocked: Promise<Error | undefined> | undefined;
     try {
-      const lock = pre
+      const read = pre
         ? { locked: true as const, product: pre.product }
         : await this.lockOrResult(session, target.key, mode).catch((error: unknown) => {
             // Whether the lock was taken is unknown: the connection goes, and any lock with it.
             broken = asError(error);
             throw error;
           });
-      if (!lock.locked) return lock.product;
-      try {
-        // As read under the lock, before the compute reads anything.
-        const invalidations = lock.product?.invalidations ?? 0;
-        if (satisfies(lock.product, mode)) return lock.product;
-        flight.started = true;
-        const computing: Chain = { session, stack: [...(chain?.stack ?? []), target.key] };
-        return await runCompute(this.options.host, target, computing, invalidations);
-      } finally {
-        unlocked = unlockOf(session, target.key);
-      }
+      if (!read.locked) return read.product;
+      lock ??= this.options.releases.held(target.key, session);
+      // As read under the lock, before the compute reads anything.
+      const invalidations = read.product?.invalidations ?? 0;
+      if (satisfies(read.product, mode)) return read.product;
+      flight.started = true;
+      const computing: Chain = { session, stack: [...(chain?.stack ?? []), target.key] };
+      return await runCompute(this.options.host, target, computing, invalidations);
     } finally {
-      if (unlocked === undefined) session.release(broken);
-      else this.letGo(target.key, session, unlocked);
+      if (lock) lock.release();
+      else session.release(broken);
     }
-  }
-
-  /**
-   * Releases a compute's session once its lock is gone, without holding up the compute's
-   * callers: the value is committed before the lock goes, so nobody reading it needs to wait
-   * for the unlock's round trip.
-   */
-  letGo(key: string, session: SharedSession, unlocked: Promise<Error | undefined>): void {
-    const done = unlocked.then((error) => {
-      session.release(error);
-      if (this.unlocking.get(key) === done) this.unlocking.delete(key);
-    });
-    this.unlocking.set(key, done);
-    this.options.track(done);
   }
 
   /**
@@ -160,12 +135,4 @@ export class SingleFlight {
       }
     }
   }
-}
-
-/** Unlocks a key's compute lock on a session: the error, if it failed. */
-export function unlockOf(session: SharedSession, key: string): Promise<Error | undefined> {
-  return unlock(session.q, key).then(
-    () => undefined,
-    (error: Error) => error,
-  );
 }

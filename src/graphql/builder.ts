@@ -1,5 +1,5 @@
 import SchemaBuilder from "@pothos/core";
-import type { KckSchemaTypes } from "./schema-types.ts";
+import type { KckSchemaTypes } from "../types.ts";
 
 /** The Pothos builder of one KCK schema. */
 export type KckBuilder = PothosSchemaTypes.SchemaBuilder<KckSchemaTypes>;

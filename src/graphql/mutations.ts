@@ -1,6 +1,5 @@
-import type { StoredProduct } from "../engine/product.ts";
+import type { KckSchemaTypes, StoredProduct } from "../types.ts";
 import type { KckBuilder } from "./builder.ts";
-import type { KckSchemaTypes } from "./schema-types.ts";
 
 /** Adds the refresh, invalidate and prime mutations. */
 export function addMutations(

@@ -1,7 +1,7 @@
+import type { JobState } from "../engine/ports.ts";
 import { freshnessOf, type StoredProduct } from "../engine/product.ts";
-import { type JobState, readJobState } from "../jobs/job-state.ts";
+import type { RequestContext } from "../types.ts";
 import type { KckBuilder } from "./builder.ts";
-import type { RequestContext } from "./schema-types.ts";
 
 /** The GraphQL Product type and the `product(key)` query field. */
 export function addProductType(builder: KckBuilder) {
@@ -95,7 +95,7 @@ export function addProductType(builder: KckBuilder) {
         nullable: true,
         description:
           "The background refresh waiting or running for this product, with its attempts and last error; null when there is none.",
-        resolve: (p, _args, ctx) => readJobState(ctx.kck.db, p.key),
+        resolve: (p, _args, ctx) => ctx.kck.refreshJob(p.key),
       }),
       augmentCount: t.exposeInt("augmentCount", {
         description: "How many deltas were applied to it in place.",

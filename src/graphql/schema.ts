@@ -1,20 +1,18 @@
 import type { GraphQLSchema } from "graphql";
 import type { AnyPrimer } from "../primer/define-primer.ts";
 import { definedObjects } from "../primer/object-type.ts";
-import { addAugmentFields } from "./augment-fields.ts";
 import { createBuilder } from "./builder.ts";
 import { addMutations } from "./mutations.ts";
-import { addPrimerFields } from "./primer-fields.ts";
+import { addPrimer } from "./primer-fields.ts";
 import { addProductType } from "./product-type.ts";
 import { addScalars } from "./scalars.ts";
-import { addSubscriptionFields } from "./subscription-fields.ts";
-import { addUpdateTypes } from "./update-types.ts";
 
 /** Builds the gateway's GraphQL schema for a set of primers. */
 export function buildSchema(primers: readonly AnyPrimer[]): GraphQLSchema {
   const builder = createBuilder();
   builder.queryType({});
   builder.mutationType({});
+  builder.subscriptionType({});
   addScalars(builder);
   for (const object of definedObjects()) {
     const { name, description, fields } = object.definition;
@@ -22,9 +20,6 @@ export function buildSchema(primers: readonly AnyPrimer[]): GraphQLSchema {
   }
   const Product = addProductType(builder);
   addMutations(builder, Product);
-  addPrimerFields(builder, primers);
-  const updates = addUpdateTypes(builder, primers);
-  addSubscriptionFields(builder, primers, updates);
-  addAugmentFields(builder, primers, updates);
+  for (const primer of primers) addPrimer(builder, primer);
   return builder.toSchema({ sortSchema: true });
 }

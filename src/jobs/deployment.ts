@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Queryable } from "../db/db.ts";
-import { holdLock, type LockHolder } from "../db/lock-holder.ts";
 import type { Logger } from "../logger.ts";
-
-const lockName = (deployment: string) => `kck-deployment:${deployment}`;
+import { declaringDeployments, forgetDeclarations } from "../sql/deployment.ts";
+import { holdLock, type LockHolder } from "../sql/lock-holder.ts";
+import { lockName, tryXactLock } from "../sql/locks.ts";
 
 /** One running process's identity on the database, alive while it holds its lock. */
 export interface Deployment {
@@ -24,7 +24,7 @@ export function holdDeployment(url: string, log: Logger): Deployment {
   const id = randomUUID();
   const holder: LockHolder = holdLock({
     url,
-    name: lockName(id),
+    name: lockName.deployment(id),
     onError: (error) => log.warn({ err: error, deployment: id }, "deployment lock lost"),
   });
   return { id, held: holder.held, close: () => holder.close() };
@@ -37,21 +37,10 @@ export function holdDeployment(url: string, log: Logger): Deployment {
  * @returns the ids of the deployments found gone.
  */
 export async function forgetGoneDeployments(tx: Queryable): Promise<string[]> {
-  const { rows } = await tx.query<{ deployment: string }>(
-    "select distinct deployment from kck.source_declarations",
-  );
   const gone: string[] = [];
-  for (const { deployment } of rows) {
-    const { rows: free } = await tx.query<{ free: boolean }>(
-      "select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as free",
-      [lockName(deployment)],
-    );
-    if (free[0]?.free) gone.push(deployment);
+  for (const deployment of await declaringDeployments(tx)) {
+    if (await tryXactLock(tx, lockName.deployment(deployment))) gone.push(deployment);
   }
-  if (gone.length > 0) {
-    await tx.query("delete from kck.source_declarations where deployment = any($1::text[])", [
-      gone,
-    ]);
-  }
+  if (gone.length > 0) await forgetDeclarations(tx, gone);
   return gone;
 }

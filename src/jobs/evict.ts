@@ -1,6 +1,8 @@
 import type { Queryable } from "../db/db.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import { countOfPrimer, evictExpired, evictLeastUsed } from "../sql/evict.ts";
+import { addSingletonJob } from "../sql/jobs.ts";
 import { TASK } from "./queue.ts";
 
 /** The app-wide bounds on the store; a primer's `store` option overrides the first two. */
@@ -46,67 +48,7 @@ const MAX_BATCHES = 50;
  * while it waits and runs, so an idle queue stays empty.
  */
 export async function requestEviction(q: Queryable): Promise<void> {
-  await q.query(
-    `select graphile_worker.add_job($1, '{}'::json, job_key => $2,
-       job_key_mode => 'preserve_run_at', max_attempts => 1)`,
-    [TASK.evict, EVICT_JOB_KEY],
-  );
-}
-
-// What no eviction may take: a product pinned by an instance's subscribers, or one that another
-// stored product read (its dependents go first; taking it would leave them with an edge to
-// nothing, and a change to its source would reach nobody, since a missing product is not
-// refreshed). The compute lock is tried last, per row, in the deleting transaction: a product
-// being computed keeps its row, and no compute of a row being deleted starts until the commit.
-const EVICTABLE = `(p.pinned_until is null or p.pinned_until <= now())
-  and not exists (select 1 from kck.dependencies d where d.dependency = p.key)`;
-const LAST_USED = "coalesce(p.read_at, p.computed_at, p.updated_at)";
-
-/** Deletes the picked keys that no compute holds, with one change event each; how many went. */
-function deleting(picked: string): string {
-  return `with picked as (${picked}),
-    free as (select key from picked where pg_try_advisory_xact_lock(hashtextextended(key, 0))),
-    gone as (delete from kck.products p using free where p.key = free.key returning p.key, p.version)
-    select count(*)::int as n from gone cross join lateral (select pg_notify('kck_events',
-      json_build_object('k', gone.key, 'v', gone.version, 'op', 'evict', 'c', false,
-        't', (extract(epoch from clock_timestamp()) * 1000)::bigint)::text)) as notified`;
-}
-
-/** Evicts one batch of a primer's products past their time (no value too long, or unread). */
-async function evictExpired(
-  q: Queryable,
-  primer: string,
-  failureTtlMs: number,
-  evictAfterMs: number | null,
-): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    deleting(`select p.key from kck.products p
-      where p.primer = $1 and ${EVICTABLE} and (
-        ((p.computed_at is null or p.not_found is not null)
-          and greatest(p.updated_at, p.read_at) < now() - make_interval(secs => $2 / 1000.0))
-        or ($3::float8 is not null and ${LAST_USED} < now() - make_interval(secs => $3 / 1000.0)))
-      order by ${LAST_USED} limit ${BATCH} for update of p skip locked`),
-    [primer, failureTtlMs, evictAfterMs],
-  );
-  return rows[0]?.n ?? 0;
-}
-
-/** Evicts up to `count` of a primer's least recently used products. */
-async function evictLeastUsed(q: Queryable, primer: string, count: number): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    deleting(`select p.key from kck.products p where p.primer = $1 and ${EVICTABLE}
-      order by ${LAST_USED} limit $2 for update of p skip locked`),
-    [primer, Math.min(count, BATCH)],
-  );
-  return rows[0]?.n ?? 0;
-}
-
-async function countOf(q: Queryable, primer: string): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    "select count(*)::int as n from kck.products where primer = $1",
-    [primer],
-  );
-  return rows[0]?.n ?? 0;
+  await addSingletonJob(q, TASK.evict, EVICT_JOB_KEY);
 }
 
 /** How many products one eviction run removed, by primer (only primers that lost some). */
@@ -115,7 +57,7 @@ export type Evicted = Record<string, number>;
 /**
  * One eviction run over the primers this process serves: rows without a value past the
  * failure TTL, products unread past their primer's `evictAfter`, then the least recently used
- * past its `maxProducts`. See {@link EVICTABLE} for what is never taken.
+ * past its `maxProducts`. See src/sql/evict.ts for what is never taken.
  */
 export async function evictProducts(
   q: Queryable,
@@ -134,15 +76,16 @@ export async function evictProducts(
         primer.name,
         store.failureTtlMs,
         Number.isFinite(evictAfterMs) ? evictAfterMs : null,
+        BATCH,
       );
       total += n;
       if (n < BATCH) break;
     }
     if (Number.isFinite(maxProducts)) {
       for (let batch = 0; batch < MAX_BATCHES; batch++) {
-        const excess = (await countOf(q, primer.name)) - maxProducts;
+        const excess = (await countOfPrimer(q, primer.name)) - maxProducts;
         if (excess <= 0) break;
-        const n = await evictLeastUsed(q, primer.name, excess);
+        const n = await evictLeastUsed(q, primer.name, Math.min(excess, BATCH));
         total += n;
         // Nothing more can go now (pinned, read by others, or being computed).
         if (n === 0) break;

@@ -1,6 +1,9 @@
 import type { Engine } from "../engine/engine.ts";
-import { KckError } from "../errors.ts";
+import { cycleError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { recordError } from "../sql/computes.ts";
+import { dependentsToFollow, edgesBelowIfReaching } from "../sql/dependencies.ts";
+import { enqueueRefreshJobs } from "../sql/jobs.ts";
 import { enqueuePropagation, enqueueRefreshes, primerOf } from "./queue.ts";
 
 /**
@@ -14,33 +17,17 @@ export async function propagate(engine: Engine, log: Logger, key: string): Promi
   // A dependent whose value was changed by the same transaction that last changed `key`'s was
   // brought up to date in place by an augment rule: refreshing it would recompute what it
   // already holds.
-  const { rows } = await engine.db.query<{ key: string }>(
-    `select d.dependent as key from kck.dependencies d
-     left join kck.products dp on dp.key = d.dependent
-     left join kck.products kp on kp.key = d.dependency
-     where d.dependency = $1
-       and (dp.changed_by is null or kp.changed_by is null or dp.changed_by <> kp.changed_by)
-     order by d.dependent`,
-    [key],
-  );
-  if (rows.length === 0) return;
-  const cycles = await cyclesThrough(
-    engine,
-    key,
-    rows.map((row) => row.key),
-  );
+  const dependents = await dependentsToFollow(engine.db, key);
+  if (dependents.length === 0) return;
+  const cycles = await cyclesThrough(engine, key, dependents);
   const refresh: string[] = [];
   const foreign: string[] = [];
-  for (const { key: dependent } of rows) {
+  for (const dependent of dependents) {
     const cycle = cycles.get(dependent);
     if (cycle) {
-      const error = cycleError(cycle);
+      const error = cycleError(cycle, "it is not refreshed along this edge");
       log.error({ key: dependent, cycle }, error.message);
-      await engine.db.query(
-        `update kck.products set last_error = $2, last_error_at = now(),
-           error_count = error_count + 1, updated_at = now() where key = $1`,
-        [dependent, error.message],
-      );
+      await recordError(engine.db, dependent, error.message);
       continue;
     }
     const primer = primerOf(engine.primers, dependent);
@@ -57,7 +44,7 @@ export async function propagate(engine: Engine, log: Logger, key: string): Promi
   }
   await enqueueRefreshes(engine.db, engine.primers, refresh);
   if (foreign.length > 0) {
-    await engine.db.query("select kck.enqueue_refreshes($1::text[], 100, 10)", [foreign]);
+    await enqueueRefreshJobs(engine.db, foreign, 100, 10);
   }
 }
 
@@ -70,19 +57,8 @@ async function cyclesThrough(
   key: string,
   dependents: readonly string[],
 ): Promise<Map<string, string[]>> {
-  // One query for the whole downward closure; UNION (not UNION ALL) visits each key once, so
-  // it ends even on a cyclic graph.
-  const { rows } = await engine.db.query<{ dependent: string; dependency: string }>(
-    `with recursive down(key) as (
-       select $1::text
-       union
-       select d.dependency from down join kck.dependencies d on d.dependent = down.key
-     )
-     select d.dependent, d.dependency from kck.dependencies d
-     where d.dependent in (select key from down)
-       and exists (select 1 from down where down.key = any($2::text[]))`,
-    [key, dependents],
-  );
+  // One query for the whole downward closure.
+  const rows = await edgesBelowIfReaching(engine.db, key, dependents);
   const found = new Map<string, string[]>();
   if (rows.length === 0) return found;
   const edges = new Map<string, string[]>();
@@ -106,11 +82,4 @@ async function cyclesThrough(
     found.set(dependent, [dependent, ...path]);
   }
   return found;
-}
-
-function cycleError(keys: readonly string[]): KckError {
-  return new KckError(
-    "DEPENDENCY_CYCLE",
-    `Dependency cycle: ${keys.join(" → ")}. A product cannot read itself, directly or through others; it is not refreshed along this edge.`,
-  );
 }

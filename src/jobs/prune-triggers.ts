@@ -1,8 +1,11 @@
-import { type Db, quoteIdent } from "../db/db.ts";
+import type { Db } from "../db/db.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import { declaredTriggers } from "../sql/deployment.ts";
+import { LOCK, xactLock } from "../sql/locks.ts";
+import { dropSourceTrigger, installedSourceTriggers } from "../sql/triggers.ts";
 import { forgetGoneDeployments } from "./deployment.ts";
-import { declaredTriggerNames, INSTALL_LOCK, installedSourceTriggers } from "./triggers.ts";
+import { declaredTriggerNames } from "./triggers.ts";
 
 /** A source trigger dropped by {@link pruneSourceTriggers}. */
 export interface PrunedTrigger {
@@ -25,19 +28,16 @@ export async function pruneSourceTriggers(
   log: Logger,
 ): Promise<PrunedTrigger[]> {
   return db.transaction(async (tx) => {
-    await tx.query("select pg_advisory_xact_lock($1)", [INSTALL_LOCK]);
+    await xactLock(tx, LOCK.sourceTriggers);
     const gone = await forgetGoneDeployments(tx);
     if (gone.length > 0)
       log.info({ deployments: gone }, "forgot the declarations of gone processes");
-    const { rows } = await tx.query<{ trigger: string }>(
-      "select distinct trigger from kck.source_declarations",
-    );
     const kept = declaredTriggerNames(primers);
-    for (const { trigger } of rows) kept.add(trigger);
+    for (const trigger of await declaredTriggers(tx)) kept.add(trigger);
     const pruned: PrunedTrigger[] = [];
     for (const [name, { comment }] of await installedSourceTriggers(tx)) {
       if (kept.has(name)) continue;
-      await tx.query(`drop function kck.${quoteIdent(name)}() cascade`);
+      await dropSourceTrigger(tx, name);
       const description = (comment ?? "kck source trigger").replace(/; [^;]*$/, "");
       log.info({ trigger: name, description }, "dropped a source trigger nobody declares");
       pruned.push({ name, description });

@@ -1,6 +1,12 @@
 import type { Queryable } from "../db/db.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import {
+  addKeyJob,
+  enqueuePrimeJobs,
+  enqueueRefreshJobs,
+  enqueueScheduledJobs,
+} from "../sql/jobs.ts";
 
 /** The graphile-worker task names KCK uses. */
 export const TASK = {
@@ -67,11 +73,7 @@ export async function enqueueRefreshes(
 ): Promise<void> {
   for (const [primer, group] of byPrimer(primers, keys)) {
     await inChunks(group, (chunk) =>
-      q.query("select kck.enqueue_refreshes($1::text[], $2, $3)", [
-        chunk,
-        primer.policies.delayMs,
-        primer.policies.maxAttempts,
-      ]),
+      enqueueRefreshJobs(q, chunk, primer.policies.delayMs, primer.policies.maxAttempts),
     );
   }
 }
@@ -86,9 +88,7 @@ export async function enqueueScheduled(
   keys: Iterable<string>,
 ): Promise<void> {
   for (const [primer, group] of byPrimer(primers, keys)) {
-    await inChunks(group, (chunk) =>
-      q.query("select kck.enqueue_scheduled($1::text[], $2)", [chunk, primer.policies.maxAttempts]),
-    );
+    await inChunks(group, (chunk) => enqueueScheduledJobs(q, chunk, primer.policies.maxAttempts));
   }
 }
 
@@ -99,18 +99,13 @@ export async function enqueuePrimes(
   keys: Iterable<string>,
 ): Promise<void> {
   for (const [primer, group] of byPrimer(primers, keys)) {
-    await inChunks(group, (chunk) =>
-      q.query("select kck.enqueue_primes($1::text[], $2)", [chunk, primer.policies.maxAttempts]),
-    );
+    await inChunks(group, (chunk) => enqueuePrimeJobs(q, chunk, primer.policies.maxAttempts));
   }
 }
 
 /** Adds a propagation job for a product whose dependents must follow it. */
 export async function enqueuePropagation(q: Queryable, key: string): Promise<void> {
-  await q.query(
-    "select graphile_worker.add_job($1, json_build_object('key', $2::text), job_key => $3, max_attempts => 10)",
-    [TASK.propagate, key, `kck:propagate:${key}`],
-  );
+  await addKeyJob(q, TASK.propagate, key, `kck:propagate:${key}`);
 }
 
 /**

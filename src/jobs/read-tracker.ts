@@ -1,5 +1,6 @@
 import type { Queryable } from "../db/db.ts";
 import type { Logger } from "../logger.ts";
+import { markRead } from "../sql/reads.ts";
 
 const MAX_RETRIES = 5;
 
@@ -45,20 +46,10 @@ export class ReadTracker {
     const keys = [...this.pending];
     this.pending = new Set();
     try {
-      const { rows } = await this.q.query<{ missing: string[] }>(
-        `with found as (select key, read_at from kck.products where key = any($1::text[])),
-         marked as (
-           update kck.products p set read_at = now() from found
-           where p.key = found.key and (found.read_at is null
-             or found.read_at < now() - make_interval(secs => $2 / 1000.0))
-         )
-         select array(select k from unnest($1::text[]) as k
-                      where k not in (select key from found)) as missing`,
-        [keys, this.flushMs],
-      );
+      const missing = await markRead(this.q, keys, this.flushMs);
       // A first read is noted before its compute stores the row: try again next time, a few
       // times (a compute that keeps failing stores nothing to mark).
-      for (const key of rows[0]?.missing ?? []) {
+      for (const key of missing) {
         const tries = (this.retries.get(key) ?? 0) + 1;
         if (tries > MAX_RETRIES) {
           this.retries.delete(key);

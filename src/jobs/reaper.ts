@@ -1,6 +1,8 @@
 import type { Db } from "../db/db.ts";
-import { holdLock, type LockHolder } from "../db/lock-holder.ts";
 import type { Logger } from "../logger.ts";
+import { forceUnlockWorkers, poolsLockingJobs } from "../sql/jobs.ts";
+import { holdLock, type LockHolder } from "../sql/lock-holder.ts";
+import { lockName, tryXactLock } from "../sql/locks.ts";
 import { TASK_NAMES } from "./queue.ts";
 
 declare global {
@@ -10,8 +12,6 @@ declare global {
     }
   }
 }
-
-const lockName = (poolId: string) => `kck-worker:${poolId}`;
 
 /**
  * Proof of life for this process's worker pools. graphile-worker leaves the jobs of a worker
@@ -50,7 +50,7 @@ export class Liveness {
     if (holder === undefined) {
       holder = holdLock({
         url: this.url,
-        name: lockName(poolId),
+        name: lockName.workerPool(poolId),
         onError: (error) => this.log.warn({ err: error, poolId }, "worker liveness lock lost"),
       });
       this.holders.set(poolId, holder);
@@ -78,23 +78,12 @@ export class Liveness {
  */
 export async function reapDeadWorkers(db: Db): Promise<string[]> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string }>(
-      `select distinct locked_by as id from graphile_worker.jobs
-       where locked_by is not null and task_identifier = any($1::text[])`,
-      [TASK_NAMES],
-    );
     const dead: string[] = [];
-    for (const { id } of rows) {
+    for (const id of await poolsLockingJobs(tx, TASK_NAMES)) {
       // Held until this transaction ends: a pool can only be this one's if its lock is free.
-      const { rows: free } = await tx.query<{ free: boolean }>(
-        "select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as free",
-        [lockName(id)],
-      );
-      if (free[0]?.free) dead.push(id);
+      if (await tryXactLock(tx, lockName.workerPool(id))) dead.push(id);
     }
-    if (dead.length > 0) {
-      await tx.query("select graphile_worker.force_unlock_workers($1::text[])", [dead]);
-    }
+    if (dead.length > 0) await forceUnlockWorkers(tx, dead);
     return dead;
   });
 }

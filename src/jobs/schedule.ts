@@ -4,6 +4,9 @@ import type { Engine } from "../engine/engine.ts";
 import { KckError, messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { AnyPrimer } from "../primer/define-primer.ts";
+import { addPrimerJobAt, addPrimerJobUnlessWaiting } from "../sql/jobs.ts";
+import { computedAmong, computedKeysOf } from "../sql/products.ts";
+import { keysReadWithin } from "../sql/reads.ts";
 import { enqueuePrimes, enqueueScheduled, TASK } from "./queue.ts";
 
 /** The payload of a schedule job: which primer, and `_cron` when graphile's cron added it. */
@@ -23,11 +26,12 @@ export async function ensureSchedules(q: Queryable, primers: readonly AnyPrimer[
   for (const primer of primers) {
     const everyMs = primer.policies.schedule?.everyMs;
     if (everyMs === undefined) continue;
-    await q.query(
-      `select graphile_worker.add_job($1, json_build_object('primer', $2::text),
-         run_at => now() + make_interval(secs => $3 / 1000.0), job_key => $4,
-         job_key_mode => 'preserve_run_at', max_attempts => 5)`,
-      [TASK.schedule, primer.name, everyMs, intervalJobKey(primer.name)],
+    await addPrimerJobUnlessWaiting(
+      q,
+      TASK.schedule,
+      primer.name,
+      everyMs,
+      intervalJobKey(primer.name),
     );
   }
 }
@@ -66,19 +70,10 @@ async function scheduledKeys(engine: Engine, primer: AnyPrimer): Promise<string[
     return params.map((p) => engine.resolve(primer, p).key);
   }
   if (schedule?.readWithinMs !== undefined) {
-    const { rows } = await engine.db.query<{ key: string }>(
-      `select key from kck.products
-       where primer = $1 and read_at > now() - make_interval(secs => $2 / 1000.0)`,
-      [primer.name, schedule.readWithinMs],
-    );
-    return rows.map((row) => row.key);
+    return keysReadWithin(engine.db, primer.name, schedule.readWithinMs);
   }
   if (primer.paramNames.length === 0) return [primer.name];
-  const { rows } = await engine.db.query<{ key: string }>(
-    "select key from kck.products where primer = $1 and computed_at is not null",
-    [primer.name],
-  );
-  return rows.map((row) => row.key);
+  return computedKeysOf(engine.db, primer.name);
 }
 
 /**
@@ -105,20 +100,18 @@ export async function runSchedule(
     // The next tick keeps to the grid of the first one, unless the worker fell behind.
     let due = runAt.getTime() + everyMs;
     if (due <= Date.now()) due = Date.now() + everyMs;
-    await engine.db.query(
-      `select graphile_worker.add_job($1, json_build_object('primer', $2::text), run_at => $3,
-         job_key => $4, job_key_mode => 'replace', max_attempts => 5)`,
-      [TASK.schedule, primer.name, new Date(due), intervalJobKey(primer.name)],
+    await addPrimerJobAt(
+      engine.db,
+      TASK.schedule,
+      primer.name,
+      new Date(due),
+      intervalJobKey(primer.name),
     );
   }
   const keys = await scheduledKeys(engine, primer);
   // Stored products are recomputed; the ones missing (from a domain) are computed: a refresh
   // job skips a product that was never stored.
-  const { rows } = await engine.db.query<{ key: string }>(
-    "select key from kck.products where key = any($1::text[]) and computed_at is not null",
-    [keys],
-  );
-  const stored = new Set(rows.map((row) => row.key));
+  const stored = new Set(await computedAmong(engine.db, keys));
   await enqueueScheduled(engine.db, engine.primers, stored);
   await enqueuePrimes(
     engine.db,

@@ -2,6 +2,7 @@ import type { JobHelpers, TaskList } from "graphile-worker";
 import type { Engine } from "../engine/engine.ts";
 import { KckError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { tryXactLock } from "../sql/locks.ts";
 import { runEviction, type StoreOptions } from "./evict.ts";
 import { handOff } from "./hand-off.ts";
 import { propagate } from "./propagate.ts";
@@ -19,15 +20,9 @@ const keyOf = (payload: unknown, task: string): string => {
   return key;
 };
 
-/** Whether some process holds the compute lock of a key (see src/engine/store.ts tryLock). */
+/** Whether some process holds the compute lock of a key (see src/sql/locks.ts tryLock). */
 async function computing(engine: Engine, key: string): Promise<boolean> {
-  return engine.db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ free: boolean }>(
-      "select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as free",
-      [key],
-    );
-    return rows[0]?.free !== true;
-  });
+  return engine.db.transaction(async (tx) => !(await tryXactLock(tx, key)));
 }
 
 /**

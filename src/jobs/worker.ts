@@ -1,25 +1,25 @@
 import { Logger as GraphileLogger, run, runMigrations } from "graphile-worker";
-import { createDb, type Queryable } from "../db/db.ts";
-import { exclusively } from "../db/exclusively.ts";
+import type { Queryable } from "../db/db.ts";
 import { createWorkerPool, type WorkerPool } from "../db/worker-pool.ts";
 import type { Engine } from "../engine/engine.ts";
 import { messageOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { forceUnlockWorkers } from "../sql/jobs.ts";
+import { exclusively, LOCK } from "../sql/locks.ts";
 import { holdDeployment } from "./deployment.ts";
 import { DEFAULT_STORE, requestEviction, type StoreOptions } from "./evict.ts";
-import { enqueuePrimes, PrimeBatcher } from "./queue.ts";
-import { ReadTracker } from "./read-tracker.ts";
+import type { JobQueue, JobQueueSettings } from "./job-queue.ts";
 import { Liveness, reapDeadWorkers } from "./reaper.ts";
 import { cronItems, ensureSchedules } from "./schedule.ts";
 import { type SupervisedRunner, superviseRunner } from "./supervised-runner.ts";
 import { createTasks } from "./tasks.ts";
 import { installSourceTriggers } from "./triggers.ts";
 
-// Any fixed number: graphile-worker's schema is migrated by one starting process at a time.
-const MIGRATE_LOCK = 7_263_003;
-
-/** Options for {@link startJobs}. Every background refresh goes through graphile-worker. */
-export interface JobsOptions {
+/**
+ * Options for {@link startJobs} (and, for the fields of {@link JobQueueSettings}, for the
+ * `JobQueue` it runs). Every background refresh goes through graphile-worker.
+ */
+export interface JobsOptions extends JobQueueSettings {
   /**
    * Whether this process also runs jobs (a graphile-worker pool). Without it the process
    * still enqueues jobs, for the workers of other processes to run.
@@ -34,16 +34,8 @@ export interface JobsOptions {
    * @default 500
    */
   pollInterval?: number;
-  /** How often recorded read times are written, in ms. @default 1000 */
-  readFlushMs?: number;
   /** How often a worker looks for the jobs of workers that died, in ms. @default 5000 */
   reapIntervalMs?: number;
-  /**
-   * A background refresh of one key asked for again within this many ms is enqueued once by
-   * this process (across processes the job key folds them).
-   * @default 1000
-   */
-  dedupeMs?: number;
   /**
    * Bounds on the store, enforced by a background eviction job (one across all processes);
    * false turns eviction off.
@@ -85,7 +77,7 @@ const migratedQueues = new Set<string>();
 /** graphile-worker's schema, migrated by one process at a time. */
 async function migrateQueue(engine: Engine, logger: GraphileLogger): Promise<void> {
   if (migratedQueues.has(engine.db.url)) return;
-  await exclusively(engine.db, MIGRATE_LOCK, () =>
+  await exclusively(engine.db, LOCK.queueMigrations, () =>
     runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 }),
   );
   migratedQueues.add(engine.db.url);
@@ -93,26 +85,22 @@ async function migrateQueue(engine: Engine, logger: GraphileLogger): Promise<voi
 
 /**
  * Starts the job system of one process: migrates graphile-worker's schema, installs the source
- * triggers, books the interval schedules, routes the engine's background work (stale reads,
- * prime, read tracking, hints) to jobs, and, unless `worker: false`, runs a worker pool.
+ * triggers, books the interval schedules, and, unless `worker: false`, runs a worker pool whose
+ * jobs the engine computes. The engine's background work (stale reads, prime, read tracking,
+ * hints) already goes to `queue`, its jobs port; from here on the job system owns the queue:
+ * its `stop` (or a failed start) closes it.
  */
 export async function startJobs(
   engine: Engine,
+  queue: JobQueue,
   log: Logger,
   options: JobsOptions = {},
 ): Promise<Jobs> {
   const logger = graphileLogger(log);
   const primers = [...engine.primers.values()];
   const crons = cronItems(primers);
-  // Bookkeeping (enqueueing, read times, reaping) has a small pool of its own, apart from the
-  // pools that serve reads and computes.
-  const db = createDb({
-    url: engine.db.url,
-    poolSize: 3,
-    sessionPoolSize: 1,
-    applicationName: "kck-jobs",
-    onError: (error) => log.warn({ err: error }, "an idle job connection failed"),
-  });
+  // Bookkeeping (enqueueing, read times, reaping) uses the queue's small pool.
+  const db = queue.bookkeeping;
   // Held for as long as this process runs: the source triggers it declares are kept while it
   // lives (see `kck migrate --prune`).
   const deployment = holdDeployment(engine.db.url, log);
@@ -123,32 +111,9 @@ export async function startJobs(
     await ensureSchedules(db, primers);
   } catch (error) {
     await deployment.close();
-    await db.close();
+    await queue.close();
     throw error;
   }
-
-  const primes = new PrimeBatcher(db, engine.primers, log, options.dedupeMs ?? 1000);
-  const reads = new ReadTracker(db, log, options.readFlushMs ?? 1000);
-  engine.refreshLater = (key) => primes.add(key);
-  engine.primeLater = (keys) => enqueuePrimes(db, engine.primers, keys);
-  engine.onRead = (targets) => {
-    reads.note(targets.map((target) => target.key));
-    for (const target of targets) {
-      const hints = target.primer.policies.hints;
-      if (hints === undefined) continue;
-      try {
-        for (const hint of hints(target.params)) {
-          const key =
-            typeof hint === "string"
-              ? engine.parse(hint).key
-              : engine.resolve(target.primer, hint).key;
-          if (key !== target.key) primes.add(key);
-        }
-      } catch (error) {
-        log.warn({ key: target.key, err: error }, "a primer's hints failed; nothing primed");
-      }
-    }
-  };
 
   let runner: SupervisedRunner | undefined;
   let workerPool: WorkerPool | undefined;
@@ -168,9 +133,7 @@ export async function startJobs(
     await workerPool?.close();
     await reaping;
     await liveness?.close();
-    await reads.stop();
-    await primes.drain();
-    await db.close();
+    await queue.close();
     await deployment.close();
   };
   if (options.worker ?? true) {
@@ -240,14 +203,12 @@ export async function startJobs(
 
   return {
     bookkeeping: db,
-    async flush() {
-      await Promise.all([reads.flush(), primes.drain()]);
-    },
+    flush: () => queue.flush(),
     stop,
     async release() {
       const pools = liveness?.poolIds ?? [];
       if (pools.length === 0) return;
-      await db.query("select graphile_worker.force_unlock_workers($1::text[])", [pools]);
+      await forceUnlockWorkers(db, pools);
       log.warn({ pools }, "handed the running jobs back to the queue");
     },
   };

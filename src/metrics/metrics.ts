@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineHooks } from "../engine/engine-hooks.ts";
-import type { ChangeEvent } from "../engine/store.ts";
+import type { ChangeEvent } from "../sql/notify.ts";
 import type { QueueDepth } from "./queue-depth.ts";
 
 /** Options for {@link createMetrics}. */

@@ -1,5 +1,11 @@
 import type { Freshness } from "../engine/product.ts";
-import type { Edge, ProductSummary } from "./catalog.ts";
+import type { ProductMetadata } from "../sql/catalog.ts";
+import type { Edge } from "../sql/dependencies.ts";
+
+/** What an operator sees of a product: its metadata and freshness, never its value. */
+export interface ProductSummary extends ProductMetadata {
+  readonly state: Freshness;
+}
 
 /** A dependency graph ready to draw: its products and who read whom. */
 export interface Graph {

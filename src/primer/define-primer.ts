@@ -1,30 +1,36 @@
-import type { ShapeFromTypeParam, TypeParam } from "@pothos/core";
 import { type Duration, toMs } from "../duration.ts";
-import type { ComputeContext } from "../engine/compute-context.ts";
 import { KckError } from "../errors.ts";
-import type { KckSchemaTypes } from "../graphql/schema-types.ts";
-import type { AnyAugmentFromRule, AugmentFromRule, AugmentSpec } from "./augment-spec.ts";
 import { type CodeChangePolicy, defaultCodeVersion, hashDefinition } from "./code-version.ts";
 import type { ParamsOf, ParamsSpec } from "./params.ts";
 import {
   type DependencyPolicy,
   type Hints,
   normalisePolicies,
-  type RefreshPolicies,
   type ScheduleOptions,
   type SourceOptions,
 } from "./policies.ts";
-import {
-  type NormalisedStoreLimits,
-  normaliseStoreLimits,
-  type StoreLimits,
-} from "./store-limits.ts";
+import type {
+  AnyAugmentFromRule,
+  AnyPrimer,
+  AugmentFromRule,
+  AugmentSpec,
+  ComputeContext,
+  Nullable,
+  OutputType,
+  Primer,
+  ValueOf,
+} from "./primer-types.ts";
+import { normaliseStoreLimits, type StoreLimits } from "./store-limits.ts";
 
-/** A primer's GraphQL output type: a scalar name, a defined object, or a one-item list of them. */
-export type OutputType = TypeParam<KckSchemaTypes>;
-
-/** The TypeScript type of a primer's value, from its GraphQL output type. */
-export type ValueOf<T extends OutputType> = ShapeFromTypeParam<KckSchemaTypes, T, false>;
+export type {
+  AnyPrimer,
+  Nullable,
+  OutputType,
+  Primer,
+  PrimerParams,
+  PrimerValue,
+  ValueOf,
+} from "./primer-types.ts";
 
 /** What a developer writes to declare a primer. */
 export interface PrimerOptions<
@@ -148,70 +154,6 @@ export interface PrimerOptions<
    */
   onCodeChange?: CodeChangePolicy;
 }
-
-/** `null` when a primer is declared `nullable: true`, nothing otherwise. */
-export type Nullable<N extends boolean> = N extends true ? null : never;
-
-/** A declared primer: its options, normalised. */
-export interface Primer<
-  S extends ParamsSpec = ParamsSpec,
-  T extends OutputType = OutputType,
-  D = unknown,
-> {
-  /** Marks a primer among a module's exports. */
-  readonly kind: "primer";
-  readonly name: string;
-  readonly description: string | undefined;
-  readonly params: S;
-  /** Param names in key order. */
-  readonly paramNames: readonly string[];
-  readonly type: T;
-  readonly compute: (
-    params: ParamsOf<S>,
-    ctx: ComputeContext<ValueOf<T>>,
-  ) => Promise<ValueOf<T>> | ValueOf<T>;
-  /** Whether null is one of its values (subscription updates type `value` as nullable). */
-  readonly nullable: boolean;
-  /** Milliseconds a value stays fresh (Infinity: until refreshed or invalidated). */
-  readonly freshMs: number;
-  /** Milliseconds a value may be served stale after that (Infinity: always). */
-  readonly staleMs: number;
-  /** Milliseconds one compute may run; undefined: the engine's default. */
-  readonly timeoutMs: number | undefined;
-  /** How its products are kept fresh in the background (sources, schedule, hints, ...). */
-  readonly policies: RefreshPolicies<S>;
-  /** How to apply a delta in place; undefined: the primer cannot be augmented. */
-  readonly augment: AugmentSpec<ParamsOf<S>, ValueOf<T>, D> | undefined;
-  /** How to follow the augments of the products it reads. */
-  readonly augmentFrom: readonly AnyAugmentFromRule[];
-  /** Its store limits; undefined fields take the app's defaults. */
-  readonly store: NormalisedStoreLimits;
-  /**
-   * The version of its code: the explicit `version`, or a hash of its definition (and, once
-   * the primer loader has bound it, of its module's code).
-   */
-  readonly codeVersion: string;
-  /** What a change of code version does to its stored products. */
-  readonly onCodeChange: CodeChangePolicy;
-}
-
-/** Any primer, whatever its params and type. */
-// biome-ignore lint/suspicious/noExplicitAny: a primer of any params, value and delta type
-export type AnyPrimer = Primer<any, any, any>;
-
-/** The params object of a primer. */
-export type PrimerParams<P extends AnyPrimer> = P extends {
-  readonly params: infer S extends ParamsSpec;
-}
-  ? ParamsOf<S>
-  : never;
-
-/** The value type of a primer. */
-export type PrimerValue<P extends AnyPrimer> = P extends {
-  readonly type: infer T extends OutputType;
-}
-  ? ValueOf<T>
-  : never;
 
 const NAME = /^[A-Za-z][_0-9A-Za-z]*$/;
 // A GraphQL name that is not reserved for introspection (`__typename` and the like).

@@ -1,5 +1,5 @@
 import type { InputFieldsFromShape } from "@pothos/core";
-import type { KckSchemaTypes } from "../graphql/schema-types.ts";
+import type { KckSchemaTypes } from "../types.ts";
 
 /** The field builder a delta's input type receives. */
 export type InputFieldBuilder = PothosSchemaTypes.InputFieldBuilder<KckSchemaTypes, "InputObject">;

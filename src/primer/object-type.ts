@@ -1,4 +1,4 @@
-import type { KckSchemaTypes } from "../graphql/schema-types.ts";
+import type { KckSchemaTypes } from "../types.ts";
 
 /** The field builder a primer's object type receives. */
 export type FieldBuilder<Shape> = PothosSchemaTypes.ObjectFieldBuilder<KckSchemaTypes, Shape>;

@@ -1,10 +1,10 @@
 import type { Engine } from "../engine/engine.ts";
 import type { StoredProduct } from "../engine/product.ts";
-import type { ChangeEvent } from "../engine/store.ts";
 import { KckError } from "../errors.ts";
-import type { ProductUpdate } from "../graphql/update-types.ts";
 import type { ParsedKey } from "../keys.ts";
 import type { Logger } from "../logger.ts";
+import type { ChangeEvent } from "../sql/notify.ts";
+import type { ProductUpdate } from "../types.ts";
 import { UpdateStream } from "./update-stream.ts";
 
 /** Options for {@link Hub}. */

@@ -1,5 +1,6 @@
 import type { Queryable } from "../db/db.ts";
 import type { Logger } from "../logger.ts";
+import { pinProducts } from "../sql/evict.ts";
 
 /** What {@link Pins} needs. */
 export interface PinsOptions {
@@ -36,12 +37,7 @@ export class Pins {
     const keys = [...this.options.keys()];
     if (keys.length === 0) return;
     try {
-      await this.options.db.query(
-        `update kck.products set pinned_until = now() + make_interval(secs => $2 * 6 / 1000.0)
-         where key = any($1::text[]) and (pinned_until is null
-           or pinned_until < now() + make_interval(secs => $2 * 3 / 1000.0))`,
-        [keys, this.everyMs],
-      );
+      await pinProducts(this.options.db, keys, this.everyMs);
     } catch (error) {
       this.options.log.warn({ err: error, keys: keys.length }, "could not pin subscribed products");
     }

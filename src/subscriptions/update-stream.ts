@@ -1,17 +1,4 @@
-import type { ProductUpdate } from "../graphql/update-types.ts";
-
-/**
- * A stream that says when reading it would not wait, so that a consumer can call `next()`
- * only then instead of leaving a pending `next()` (and the promises of every layer above it)
- * alive from one version to the next.
- */
-export interface ReadableSignal {
-  /**
-   * Calls back once, as soon as `next()` would settle at once: an update is buffered or the
-   * stream has ended (at once if that is already so).
-   */
-  whenReadable(callback: () => void): void;
-}
+import type { ProductUpdate, ReadableSignal } from "../types.ts";
 
 /**
  * One subscriber's view of one key: an async iterator of updates in version order, never the

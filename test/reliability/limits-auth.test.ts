@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS } from "../../src/gateway/limits.ts";
+import { DEFAULT_LIMITS } from "../../src/gateway/plugins/use-limits.ts";
 import { calls, fixturePrimers } from "../fixtures/counting.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";

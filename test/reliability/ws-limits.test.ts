@@ -1,7 +1,7 @@
 import { type Client, createClient, type FormattedExecutionResult } from "graphql-ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { DEFAULT_LIMITS } from "../../src/gateway/limits.ts";
+import { DEFAULT_LIMITS } from "../../src/gateway/plugins/use-limits.ts";
 import { calls, fixturePrimers } from "../fixtures/counting.ts";
 import { account, ledgerPrimers, setupLedger } from "../fixtures/ledger.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";

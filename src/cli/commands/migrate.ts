@@ -19,7 +19,7 @@ export function addMigrate(program: Command, config: ConfigReader): void {
     )
     .action(async (options: { json?: boolean; prune?: boolean }) => {
       const { loadPrimers, runSetups } = await import("../../load-primers.ts");
-      const { migrate } = await import("../../db/migrate.ts");
+      const { migrate } = await import("../../sql/migrate.ts");
       const { pruneSourceTriggers } = await import("../../jobs/prune-triggers.ts");
       const current = config();
       // Loaded first: primers that do not load change nothing in the database.
