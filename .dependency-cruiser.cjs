@@ -13,7 +13,7 @@
 //   graphql          src/graphql/     nothing of jobs or db
 //   gateway          src/gateway/     plugins/ (use-*.ts) below server/
 //   composition root src/app.ts
-//   entry points     src/cli/, main.ts, worker-main.ts, index.ts (the public API)
+//   entry points     src/cli/, src/dev/ (kck dev), main.ts, worker-main.ts, index.ts (the public API)
 //
 // config.ts, load-primers.ts, metrics/, ops/ and dashboard/ have no place in the order: only the
 // cycle rules and the pg rule bind them. Primers (primers/) import only the package, `kck`.
@@ -35,7 +35,7 @@ const LAYERS = [
   ["graphql", "^src/graphql/"],
   ["gateway", "^src/gateway/"],
   ["composition-root", "^src/app\\.ts$"],
-  ["entry-points", "^src/(cli/|main\\.ts$|worker-main\\.ts$|index\\.ts$)"],
+  ["entry-points", "^src/(cli/|dev/|main\\.ts$|worker-main\\.ts$|index\\.ts$)"],
 ];
 
 const layerOrder = LAYERS.slice(0, -1).map(([name, path], i) => ({

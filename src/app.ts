@@ -82,6 +82,11 @@ export interface AppOptions {
   setups?: readonly ModuleSetup[];
   /** A PostgreSQL connection string; absent: an embedded server with its data under `dataDir`. */
   databaseUrl?: string | undefined;
+  /**
+   * An open database to use instead of opening one (`databaseUrl` and `dataDir` unused); its
+   * owner closes it. `kck dev` shares one between the apps it swaps.
+   */
+  db?: Db | undefined;
   /** Where the embedded server keeps its data. @default ".kck" */
   dataDir?: string;
   /** The HTTP port; 0 picks a free one. @default 4000 */
@@ -104,8 +109,13 @@ export interface AppOptions {
   auth?: AuthOptions;
   /** Background jobs: whether this process runs a worker, and how. @default a worker runs */
   jobs?: JobsOptions;
-  /** Whether to serve HTTP; false for a dedicated worker process. @default true */
-  http?: boolean;
+  /**
+   * Whether to serve HTTP; false for a dedicated worker process. "handler" builds the request
+   * handler (`app.handler`) without a server or a WebSocket endpoint, for a server someone else
+   * owns (`kck dev` swaps apps behind one).
+   * @default true
+   */
+  http?: boolean | "handler";
   /**
    * The per-instance memory layer of products, kept coherent by the change events; false
    * turns it off (and with it the response cache).
@@ -174,6 +184,8 @@ export interface App {
   readonly responseCache: ResponseCache | undefined;
   /** Open SSE subscription streams, and their events not yet taken by the kernel. */
   readonly sse: SseStats;
+  /** The HTTP request handler (GraphQL, dashboard, metrics); available once started with HTTP. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** Builds a KCK gateway from options; nothing runs until `start()`. */
@@ -187,6 +199,7 @@ export function createApp(options: AppOptions): App {
   let gateway: Gateway | undefined;
   let responseCache: ResponseCache | undefined;
   let server: Server | undefined;
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const metrics = createMetrics({
     processMetrics: options.processMetrics ?? false,
     queueDepth: async () =>
@@ -257,6 +270,9 @@ export function createApp(options: AppOptions): App {
       return responseCache;
     },
     sse,
+    get handler() {
+      return started(handler, "the HTTP handler");
+    },
     stop,
     async start() {
       try {
@@ -282,9 +298,12 @@ export function createApp(options: AppOptions): App {
         // Built first: a schema that cannot be built (a clash of type names, say) fails the
         // start before anything in the database is touched.
         const schema = buildSchema(options.primers);
-        const opened = await openDatabase({ ...options, log });
-        closeDb = opened.close;
-        db = opened.db;
+        if (options.db) db = options.db;
+        else {
+          const opened = await openDatabase({ ...options, log });
+          closeDb = opened.close;
+          db = opened.db;
+        }
         // The engine's ports (src/engine/ports.ts): the job queue, the value checker, the augmenter.
         queue = new JobQueue({ ...options.jobs, db, primers: options.primers, log });
         engine = await Engine.start({
@@ -362,20 +381,20 @@ export function createApp(options: AppOptions): App {
               log,
             })
           : (req: IncomingMessage, res: ServerResponse) => void yoga(req, res);
-        server = createServer(
-          createHttpHandler({
-            graphql,
-            db,
-            metrics,
-            dashboard:
-              options.dashboard === false
-                ? undefined
-                : createDashboard({ engine, allowed: opsAccess(options.auth ?? {}) }),
-            opsAllowed: opsAccess(options.auth ?? {}),
-            bodyBytes: limits.bodyBytes,
-            log,
-          }),
-        );
+        handler = createHttpHandler({
+          graphql,
+          db,
+          metrics,
+          dashboard:
+            options.dashboard === false
+              ? undefined
+              : createDashboard({ engine, allowed: opsAccess(options.auth ?? {}) }),
+          opsAllowed: opsAccess(options.auth ?? {}),
+          bodyBytes: limits.bodyBytes,
+          log,
+        });
+        if (options.http === "handler") return { url: "" };
+        server = createServer(handler);
         sockets = attachWebSocket(server, gateway, {
           log,
           maxPayload: limits.bodyBytes,

@@ -3,7 +3,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Db, Queryable } from "./db/db.ts";
 import { KckError, messageOf } from "./errors.ts";
+import { bindModuleCode } from "./primer/code-version.ts";
 import { type AnyPrimer, isPrimer } from "./primer/define-primer.ts";
+import { type ModuleCodeCache, readModuleCode } from "./primer/module-code.ts";
 import { exclusively, LOCK } from "./sql/locks.ts";
 
 /**
@@ -29,6 +31,19 @@ export async function runSetups(db: Db, setups: readonly ModuleSetup[]): Promise
 export interface PrimerModules {
   readonly primers: AnyPrimer[];
   readonly setups: ModuleSetup[];
+  /** Every file the primers' code was read from: the modules and what they import by relative path. */
+  readonly files: string[];
+}
+
+/** Options for {@link loadPrimers}. */
+export interface LoadPrimersOptions {
+  /**
+   * Imports the modules afresh, as `file?kck-reload=<generation>`: a new generation runs the
+   * modules again, and `kck dev`'s module hook (src/dev/reload-hook.ts) carries the query to
+   * the modules they import by relative path, so those run again too.
+   * @default the modules as imported before (Node's module cache)
+   */
+  generation?: number;
 }
 
 const MODULE = /\.(ts|mts|js|mjs)$/;
@@ -36,9 +51,13 @@ const SKIP = /\.(d|test|spec)\.[mc]?[jt]s$/;
 
 /**
  * Imports every module under `dir` (recursively, in path order) and collects the primers it
- * exports and its `setup` function, if any.
+ * exports and its `setup` function, if any. Each primer's default code version is bound to its
+ * module's code (its source and its relative imports', src/primer/module-code.ts).
  */
-export async function loadPrimers(dir: string): Promise<PrimerModules> {
+export async function loadPrimers(
+  dir: string,
+  options: LoadPrimersOptions = {},
+): Promise<PrimerModules> {
   const root = resolve(dir);
   let files: string[];
   try {
@@ -53,12 +72,21 @@ export async function loadPrimers(dir: string): Promise<PrimerModules> {
   }
   const primers: AnyPrimer[] = [];
   const setups: ModuleSetup[] = [];
+  const read = new Set<string>();
+  const cache: ModuleCodeCache = new Map();
+  const query = options.generation === undefined ? "" : `?kck-reload=${options.generation}`;
   for (const file of files) {
-    const module = (await import(pathToFileURL(join(root, file)).href)) as Record<string, unknown>;
+    const path = join(root, file);
+    const module = (await import(`${pathToFileURL(path).href}${query}`)) as Record<string, unknown>;
+    const code = await readModuleCode(path, cache);
+    for (const codeFile of code.files) read.add(codeFile);
     for (const [name, value] of Object.entries(module)) {
-      if (isPrimer(value) && !primers.includes(value)) primers.push(value);
+      if (isPrimer(value) && !primers.includes(value)) {
+        bindModuleCode(value, code.hash);
+        primers.push(value);
+      }
       if (name === "setup" && typeof value === "function") setups.push(value as ModuleSetup);
     }
   }
-  return { primers, setups };
+  return { primers, setups, files: [...read] };
 }

@@ -1,6 +1,10 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Db } from "../src/db/db.ts";
 import { definePrimer, Engine, param } from "../src/index.ts";
+import { loadPrimers } from "../src/load-primers.ts";
 import { createTestDatabase, type TestDatabase, testDb } from "./helpers/db.ts";
 
 let database: TestDatabase;
@@ -115,4 +119,46 @@ it("rejects a bad onCodeChange with a coded error", () => {
   expect(() => primer("bad", "x", { onCodeChange: "later" as unknown as "stale" })).toThrowError(
     /onCodeChange "later"; it must be "stale" or "expire"/,
   );
+});
+
+it("covers, for a loaded primer, its module's code and the modules it imports by relative path", async () => {
+  const root = await mkdtemp(join(tmpdir(), "kck-code-version-"));
+  const index = join(import.meta.dirname, "..", "src", "index.ts");
+  // A primer whose compute is the same text in every folder; what it multiplies by is a
+  // constant in a sibling module (or, with `version`, whatever the author says).
+  const project = async (name: string, factor: number, version?: string) => {
+    const dir = join(root, name);
+    await mkdir(join(dir, "lib"), { recursive: true });
+    await writeFile(join(dir, "lib", "factor.ts"), `export const FACTOR = ${factor};\n`);
+    await writeFile(
+      join(dir, "scaled.ts"),
+      `import { definePrimer, param } from ${JSON.stringify(index)};
+import { FACTOR } from "./lib/factor.ts";
+export const scaled = definePrimer({
+  name: "scaled",
+  params: { n: param.int() },
+  type: "Int",${version ? `\n  version: ${JSON.stringify(version)},` : ""}
+  compute: ({ n }) => n * FACTOR,
+});
+`,
+    );
+    const { primers, files } = await loadPrimers(dir);
+    return { version: primers[0]?.codeVersion, files };
+  };
+  try {
+    const one = await project("one", 1);
+    const same = await project("same", 1);
+    const other = await project("other", 2);
+    const explicit = await project("explicit", 3, "v1");
+    expect(one.version).toMatch(/^[\w-]{16}$/);
+    expect(same.version).toBe(one.version);
+    expect(other.version).not.toBe(one.version);
+    expect(explicit.version).toBe("v1");
+    expect(one.files.map((f) => f.slice(root.length)).sort()).toEqual([
+      "/one/lib/factor.ts",
+      "/one/scaled.ts",
+    ]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

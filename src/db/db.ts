@@ -207,9 +207,28 @@ export function createDb(options: DbOptions): Db {
     },
     async close() {
       if (pool.ending) return;
-      await Promise.all([pool.end(), sessions.end(), computes.end()]);
+      await Promise.all([endPool(pool), endPool(sessions), endPool(computes)]);
     },
   };
+}
+
+/**
+ * Ends a pool and waits for its connections to close: pg-pool's `end()` resolves once it has
+ * sent each idle connection its terminate message, and a server stopped right after (the
+ * embedded one, at a stop) would end them first, each with an error. Bounded: a connection
+ * that fails as it opens leaves the pool without a `remove` event.
+ */
+async function endPool(target: pg.Pool): Promise<void> {
+  let open = target.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    target.on("remove", () => {
+      if (--open <= 0) resolve();
+    });
+    setTimeout(resolve, 2000).unref();
+  });
+  await target.end();
+  await closed;
 }
 
 /**

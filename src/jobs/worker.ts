@@ -70,11 +70,17 @@ function graphileLogger(log: Logger): GraphileLogger {
   });
 }
 
+// The databases whose queue this process has migrated: a process that starts its job system
+// again (`kck dev` at each reload) does not migrate it again.
+const migratedQueues = new Set<string>();
+
 /** graphile-worker's schema, migrated by one process at a time. */
 async function migrateQueue(engine: Engine, logger: GraphileLogger): Promise<void> {
+  if (migratedQueues.has(engine.db.url)) return;
   await exclusively(engine.db, LOCK.queueMigrations, () =>
     runMigrations({ connectionString: engine.db.url, logger, maxPoolSize: 2 }),
   );
+  migratedQueues.add(engine.db.url);
 }
 
 /**

@@ -32,11 +32,13 @@ function stableText(value: unknown, seen: WeakSet<object>): string {
   return text;
 }
 
+const shortHash = (text: string): string =>
+  createHash("sha256").update(text).digest("base64url").slice(0, 16);
+
 /**
- * The default code version of a primer: a short hash of what decides its values (the compute
- * function's source text, its params, its type, and its policies). Code the compute calls
- * outside its own body (a helper in another module) is not part of it: give an explicit
- * `version` then.
+ * The hash of a primer's definition: what decides its values (the compute function's source
+ * text, its params, its type, and its policies). A primer loaded from a module also covers
+ * that module's code (see {@link bindModuleCode}).
  */
 export function hashDefinition(parts: {
   compute: unknown;
@@ -44,6 +46,27 @@ export function hashDefinition(parts: {
   type: unknown;
   policies: unknown;
 }): string {
-  const text = stableText(parts, new WeakSet());
-  return createHash("sha256").update(text).digest("base64url").slice(0, 16);
+  return shortHash(stableText(parts, new WeakSet()));
+}
+
+// The code of the module each primer was loaded from, and the default code version made of it.
+const moduleCodes = new WeakMap<object, { readonly code: string; version?: string }>();
+
+/**
+ * Records the code of the module a primer was loaded from (the hash of its source and of the
+ * modules it imports by relative path, `src/primer/module-code.ts`): the primer's default code
+ * version then covers it, so that a change to a constant or a helper the compute uses, in its
+ * own module or a sibling, is a change of code version too. Called by the primer loader right
+ * after the module ran; the first binding stays (a module runs once per import).
+ */
+export function bindModuleCode(primer: object, moduleCode: string): void {
+  if (!moduleCodes.has(primer)) moduleCodes.set(primer, { code: moduleCode });
+}
+
+/** A primer's default code version: its definition's hash, with its module's code when bound. */
+export function defaultCodeVersion(primer: object, definition: string): string {
+  const bound = moduleCodes.get(primer);
+  if (bound === undefined) return definition;
+  bound.version ??= shortHash(`${definition}\n${bound.code}`);
+  return bound.version;
 }

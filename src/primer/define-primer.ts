@@ -1,6 +1,6 @@
 import { type Duration, toMs } from "../duration.ts";
 import { KckError } from "../errors.ts";
-import { type CodeChangePolicy, hashDefinition } from "./code-version.ts";
+import { type CodeChangePolicy, defaultCodeVersion, hashDefinition } from "./code-version.ts";
 import type { ParamsOf, ParamsSpec } from "./params.ts";
 import {
   type DependencyPolicy,
@@ -140,8 +140,10 @@ export interface PrimerOptions<
   /**
    * The version of this primer's code, recorded with every product it computes. When it
    * changes, the products stored by the old code are no longer served as fresh (see
-   * `onCodeChange`). Set it when the compute depends on code outside its own body.
-   * @default a hash of the compute function's source text, params, type and policies
+   * `onCodeChange`). Set it when the compute depends on code the default does not see (a
+   * package, a file it reads, a module imported by a bare or absolute specifier).
+   * @default a hash of the compute function's source text, params, type and policies, and of
+   * the source of the module it was loaded from with the modules that imports by relative path
    */
   version?: string;
   /**
@@ -215,7 +217,13 @@ export function definePrimer<
     );
   }
   const policies = normalisePolicies(options.name, options.params, options);
-  return {
+  const definition = hashDefinition({
+    compute: options.compute,
+    params: options.params,
+    type: options.type,
+    policies,
+  });
+  const primer: Primer<S, T, D> = {
     kind: "primer",
     name: options.name,
     description: options.description,
@@ -235,16 +243,13 @@ export function definePrimer<
     augment: options.augment,
     augmentFrom: (options.augmentFrom ?? []) as readonly AnyAugmentFromRule[],
     store: normaliseStoreLimits(options.name, options.store),
-    codeVersion:
-      options.version ??
-      hashDefinition({
-        compute: options.compute,
-        params: options.params,
-        type: options.type,
-        policies,
-      }),
+    // A getter: the primer loader binds the module's code after the module has run.
+    get codeVersion() {
+      return options.version ?? defaultCodeVersion(primer, definition);
+    },
     onCodeChange,
   };
+  return primer;
 }
 
 /** Whether a module export is a primer. */

@@ -52,3 +52,16 @@ export function defineInput<Shape>(
   defined.set(name, input as KckInput<unknown>);
   return input;
 }
+
+/** How many input types are defined so far: a mark for {@link forgetInputsSince}. */
+export function inputsMark(): number {
+  return defined.size;
+}
+
+/**
+ * Forgets the input types defined after `mark` (`kck dev`, before it runs the primer modules
+ * again, whose `defineInput` calls then define them anew).
+ */
+export function forgetInputsSince(mark: number): void {
+  for (const name of [...defined.keys()].slice(mark)) defined.delete(name);
+}

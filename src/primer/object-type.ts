@@ -57,3 +57,16 @@ export function defineObject<Shape>(
 export function definedObjects(): readonly KckObject<unknown>[] {
   return [...defined.values()];
 }
+
+/** How many object types are defined so far: a mark for {@link forgetObjectsSince}. */
+export function objectsMark(): number {
+  return defined.size;
+}
+
+/**
+ * Forgets the object types defined after `mark` (`kck dev`, before it runs the primer modules
+ * again, whose `defineObject` calls then define them anew).
+ */
+export function forgetObjectsSince(mark: number): void {
+  for (const name of [...defined.keys()].slice(mark)) defined.delete(name);
+}

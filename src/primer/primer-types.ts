@@ -56,7 +56,10 @@ export interface Primer<
   readonly augmentFrom: readonly AnyAugmentFromRule[];
   /** Its store limits; undefined fields take the app's defaults. */
   readonly store: NormalisedStoreLimits;
-  /** The version of its code: the explicit `version`, or a hash of its definition. */
+  /**
+   * The version of its code: the explicit `version`, or a hash of its definition (and, once
+   * the primer loader has bound it, of its module's code).
+   */
   readonly codeVersion: string;
   /** What a change of code version does to its stored products. */
   readonly onCodeChange: CodeChangePolicy;

@@ -40,6 +40,12 @@ export interface WebSocketOptions {
   maskError: ErrorMask;
 }
 
+/** What the endpoint needs of a gateway: its path, and the envelop pipeline of an operation. */
+export interface EnvelopSource {
+  readonly graphqlEndpoint: string;
+  getEnveloped(initial: Record<string, unknown>): ReturnType<Gateway["getEnveloped"]>;
+}
+
 /** The envelop pipeline of one operation, carried from `onSubscribe` to execution. */
 interface EnvelopedArgs extends ExecutionArgs {
   readonly run: {
@@ -54,11 +60,12 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult
 /**
  * Serves the graphql-ws protocol on the gateway's HTTP server and path. Every operation goes
  * through yoga's envelop pipeline (`getEnveloped`), so a subscription over a WebSocket gets
- * the same context, plugins and error masking as a query over HTTP.
+ * the same context, plugins and error masking as a query over HTTP. The gateway is asked for
+ * its pipeline at each operation (`kck dev` passes one that answers with the current app's).
  */
 export function attachWebSocket(
   server: Server,
-  gateway: Gateway,
+  gateway: EnvelopSource,
   options: WebSocketOptions,
 ): WebSocketGateway {
   const maxSubscriptions = options.maxSubscriptions ?? 100;
