@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Augmenter } from "../src/augment/augmenter.ts";
+import { freshnessOf } from "../src/engine/product.ts";
 import { silentLogger } from "../src/logger.ts";
 import { computes, ledgerPrimers, setupLedger } from "./fixtures/ledger.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
@@ -307,8 +308,11 @@ describe("dependents of an augmented product", () => {
     expect(await engine.inspect("doubled/a%2Cb")).toMatchObject({ value: 100, augmentCount: 1 });
     expect(computes.get("totals/a%2Cb")).toBe(computed.get("totals/a%2Cb"));
     expect(computes.get("doubled/a%2Cb")).toBe(computed.get("doubled/a%2Cb"));
-    // ...and a product without a rule was expired, so its next read recomputes it.
-    expect(await engine.inspect("statement/a")).toMatchObject({ value: "a: 40 in 1 entries" });
+    // ...and a product without a rule was expired, so its next read recomputes it (unless the
+    // background refresh of the dependents no rule follows got there first, on a busy machine).
+    const statement = await engine.inspect("statement/a");
+    if (statement?.value === "a: 40 in 1 entries") expect(freshnessOf(statement)).toBe("EXPIRED");
+    else expect(statement?.value).toBe("a: 48 in 2 entries");
     expect(await engine.get("statement/a")).toBe("a: 48 in 2 entries");
     // The augmented values are those a full recompute gives.
     for (const key of ["doubled/a%2Cb", "totals/a%2Cb", "totals/a"]) {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { connectClient } from "../src/db/db.ts";
 import { definePrimer, param } from "../src/index.ts";
 import { calls, control, fixturePrimers } from "./fixtures/counting.ts";
+import { gauge } from "./fixtures/gauge.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
@@ -21,7 +22,7 @@ const ephemeral = definePrimer({
   },
 });
 
-const primers = [...fixturePrimers, ephemeral];
+const primers = [...fixturePrimers, ephemeral, gauge];
 let database: TestDatabase;
 let a: TestApp;
 let b: TestApp;
@@ -121,6 +122,19 @@ it("reads its own writes at once, before its own change event comes back", async
   await a.app.engine.invalidate("flaky/w");
   expect(memory?.peek("flaky/w")).toBeUndefined();
   expect(await flaky(a, "w")).toBe("ok:w:3");
+});
+
+it("reads its own augments at once, also of a product no other product reads", async () => {
+  const heard = eventOnA("gauge/rw");
+  expect(await a.app.engine.get("gauge/rw")).toEqual({ name: "rw", level: 0 });
+  await heard;
+  await a.app.engine.get("gauge/rw");
+  const memory = a.app.engine.memory;
+  expect(memory?.peek("gauge/rw")).toBeDefined();
+  // Checked right as the augment returns, which is (almost always) before its event is heard.
+  await a.app.engine.augment("gauge/rw", { by: 2 });
+  expect(memory?.peek("gauge/rw")).toBeUndefined();
+  expect(await a.app.engine.get("gauge/rw")).toEqual({ name: "rw", level: 2 });
 });
 
 it("serves a stale copy while it refreshes it, and never serves an expired one", async () => {

@@ -79,7 +79,7 @@ describe("two gateways and a worker on one database", () => {
 
   it("refresh a stale product once however many reads on both gateways see it stale", async () => {
     expect(await a.app.engine.get("blink/1")).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 450));
     const reads = await Promise.all(
       Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).app.engine.get("blink/1")),
     );

@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import type { Queryable } from "../../src/db/db.ts";
+import { loadPrimers } from "../../src/load-primers.ts";
 import { item } from "../primers/items.ts";
 import { ITEM_SQL, type Item, inFieldOrder, makeItem } from "./workload.ts";
 
@@ -10,6 +12,9 @@ import { ITEM_SQL, type Item, inFieldOrder, makeItem } from "./workload.ts";
  * update a million rows each). Checks a sample against `makeItem`.
  */
 export async function seedItems(db: Queryable, from: number, to: number): Promise<void> {
+  // A primer's default code version covers its module's code once it is loaded as the servers
+  // load it (from the folder): load it so here too, or the seeded rows are older code's.
+  await loadPrimers(join(import.meta.dirname, "..", "primers"));
   const batch = 100_000;
   for (let start = from; start <= to; start += batch) {
     await db.query(

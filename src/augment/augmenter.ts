@@ -180,6 +180,9 @@ export class Augmenter implements AugmentPort {
         continue;
       }
       const { decided, base, steps, product, later } = outcome;
+      // Read-your-writes: this instance drops its copy now (the change event does it everywhere),
+      // whether or not the product has dependents.
+      if (steps.length > 0) this.engine.noteWritten(product.key);
       // Dependents first, so that whoever awaits an augment then reads up-to-date dependents.
       if (later.length > 0) await this.afterCommit(later, product);
       batch.forEach((item, i) => {
@@ -258,8 +261,6 @@ export class Augmenter implements AugmentPort {
   }
 
   private async afterCommit(later: readonly string[], product: StoredProduct): Promise<void> {
-    // Read-your-writes: this instance drops its copy now (the change event does it everywhere).
-    this.engine.noteWritten(product.key);
     const keys = [...new Set(later)];
     try {
       await this.updateDependents(keys, { key: product.key, version: product.version });

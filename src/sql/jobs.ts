@@ -1,5 +1,6 @@
 import type { Queryable } from "../db/db.ts";
 import { quoteIdent } from "../db/quote-ident.ts";
+import type { JobState, JobStatus } from "../types.ts";
 
 // graphile-worker's SQL API (`graphile_worker.add_job`, `force_unlock_workers`, the `jobs` view)
 // and KCK's own enqueueing functions (migrations 000002, 000006). KCK calls graphile-worker's
@@ -109,22 +110,7 @@ export async function forceUnlockWorkers(q: Queryable, pools: readonly string[])
   await q.query("select graphile_worker.force_unlock_workers($1::text[])", [pools]);
 }
 
-/** Where a product's background refresh stands in the job queue. */
-export type JobStatus = "WAITING" | "RUNNING" | "RETRYING" | "FAILED";
-
-/** The background job (refresh or prime) waiting or running for one product. */
-export interface JobState {
-  /** The graphile-worker task: kck_refresh or kck_prime. */
-  readonly task: string;
-  readonly status: JobStatus;
-  /** Attempts so far (0 until it first fails). */
-  readonly attempts: number;
-  readonly maxAttempts: number;
-  /** The error of the last failed attempt. */
-  readonly lastError: string | null;
-  /** When it runs (next). */
-  readonly runAt: Date;
-}
+export type { JobState, JobStatus };
 
 /**
  * The job under one of `jobKeys` (the earliest; one that can still run before one that

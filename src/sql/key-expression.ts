@@ -13,12 +13,13 @@ export interface KeyShape {
 /** Text as an SQL string literal (quotes doubled), for DDL, which takes no bind parameters. */
 export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
-// The SQL (migrations 000002, 000010) that writes a column's value as the param's key segment,
-// before percent-encoding, exactly as the param type's `format` does in JavaScript.
+// The SQL (migrations 000002, 000010, 000017) that writes a column's value as the param's key
+// segment, before percent-encoding, exactly as the param type's `format` does in JavaScript
+// with the value the pg driver reads from that column.
 const SEGMENT: Record<KeyScalar, (column: string) => string> = {
-  Int: (column) => `kck.key_int((${column})::numeric)`,
-  BigInt: (column) => `kck.key_bigint((${column})::numeric)`,
-  // Overloaded for real and double precision; other numbers resolve to double precision.
+  Int: (column) => `kck.key_int_of(${column})`,
+  BigInt: (column) => `kck.key_bigint_of(${column})`,
+  // Overloaded for real, double precision and numeric; integers resolve to double precision.
   Float: (column) => `kck.key_float(${column})`,
   Boolean: (column) => `(${column})::boolean::text`,
   String: (column) => `(${column})::text`,

@@ -14,6 +14,12 @@ export const LOCK = {
   queueMigrations: 7_263_003,
   /** The primer modules' `setup` functions (session lock, {@link exclusively}). */
   moduleSetups: 7_263_004,
+  /**
+   * Ending the freshness of products of older code at start (transaction lock): processes
+   * starting at once would otherwise update the same rows in different orders (a large
+   * table's sequential scans are synchronised, so each starts where another is) and deadlock.
+   */
+  codeChanges: 7_263_005,
 } as const;
 
 /** One of the fixed {@link LOCK}s. */
