@@ -17,8 +17,8 @@ export const literal = (text: string): string => `'${text.replaceAll("'", "''")}
 // segment, before percent-encoding, exactly as the param type's `format` does in JavaScript
 // with the value the pg driver reads from that column.
 const SEGMENT: Record<KeyScalar, (column: string) => string> = {
-  Int: (column) => `kck.key_int_of(${column})`,
-  BigInt: (column) => `kck.key_bigint_of(${column})`,
+  Int: (column) => `kck.key_int(kck.key_number(${column}))`,
+  BigInt: (column) => `kck.key_bigint(kck.key_number(${column}))`,
   // Overloaded for real, double precision and numeric; integers resolve to double precision.
   Float: (column) => `kck.key_float(${column})`,
   Boolean: (column) => `(${column})::boolean::text`,

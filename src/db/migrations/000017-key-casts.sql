@@ -3,38 +3,23 @@
 -- of a double (1234567890123456 became 1234567890123460), and a numeric past a double's range
 -- made a Float param's trigger raise, failing the writer's own statement.
 
--- An Int param: a double or real column's value is a whole double (its cast to bigint is
--- exact); any other column is read as a number. Null when no key can hold the value.
-create function kck.key_int_of(v anyelement) returns text
+-- The number a column given to an Int or BigInt param holds, exactly: a double or real
+-- column's whole value (its cast to bigint is exact), any other column's value read as a
+-- number. Null when it is no number, or a double that is no whole number within 64 bits (no
+-- Int or BigInt key holds those); kck.key_int and kck.key_bigint check the rest.
+create function kck.key_number(v anyelement) returns numeric
 language plpgsql immutable strict parallel safe as $$
 declare
   d double precision;
 begin
   if pg_typeof(v) in ('double precision'::regtype, 'real'::regtype) then
     d := v::text::double precision;
-    -- NaN is greater than every number in PostgreSQL, so it fails the range test too.
-    if not (abs(d) <= 9007199254740991) or d <> trunc(d) then return null; end if;
-    return d::bigint::text;
-  end if;
-  return kck.key_int(v::text::numeric);
-exception when data_exception then
-  return null;
-end
-$$;
-
--- A BigInt param, the same way, within 64 bits.
-create function kck.key_bigint_of(v anyelement) returns text
-language plpgsql immutable strict parallel safe as $$
-declare
-  d double precision;
-begin
-  if pg_typeof(v) in ('double precision'::regtype, 'real'::regtype) then
-    d := v::text::double precision;
-    -- 2^63 is the first double past the largest bigint.
+    -- NaN is greater than every number in PostgreSQL, so it fails the range test too; 2^63 is
+    -- the first double past the largest bigint.
     if not (abs(d) < 9223372036854775808) or d <> trunc(d) then return null; end if;
-    return d::bigint::text;
+    return d::bigint::numeric;
   end if;
-  return kck.key_bigint(v::text::numeric);
+  return v::text::numeric;
 exception when data_exception then
   return null;
 end
